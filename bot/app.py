@@ -1,0 +1,138 @@
+"""The Bridges bot: start-up (database, migrations, cogs, command sync), the error handler, shutdown."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.config import Settings
+from bot.db import Database, meta, open_database
+
+log = logging.getLogger(__name__)
+
+COGS = ("cogs.exchange",)
+
+# The permissions the invite asks for, and why (the README lists them from this table).
+INVITE_PERMISSIONS: tuple[tuple[str, int, str], ...] = (
+    ("View Channels", 1 << 10, "see the prompt and pairing channels"),
+    ("Send Messages", 1 << 11, "post the weekly prompt and the pre-round reminder"),
+    ("Embed Links", 1 << 14, "show the prompt as an embed"),
+    ("Attach Files", 1 << 15, "send exports and the stats chart"),
+    ("Read Message History", 1 << 16, "find its own earlier posts after a restart"),
+    ("Create Public Threads", 1 << 35, "open the discussion thread on each weekly prompt"),
+    ("Create Private Threads", 1 << 36, "open one private thread per pair"),
+    ("Send Messages in Threads", 1 << 38, "introduce pairs and send the mid-week check-in"),
+)
+INVITE_PERMISSION_VALUE = sum(bit for _, bit, _ in INVITE_PERMISSIONS)
+
+
+def invite_url(application_id: int | str) -> str:
+    return (
+        f"https://discord.com/oauth2/authorize?client_id={application_id}"
+        f"&scope=bot+applications.commands&permissions={INVITE_PERMISSION_VALUE}"
+    )
+
+
+def bot_intents() -> discord.Intents:
+    """Guilds and guild messages only: no privileged intent (no members, presences or message content)."""
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.guild_messages = True
+    return intents
+
+
+class BridgesTree(app_commands.CommandTree["BridgesBot"]):
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        from cogs.errors import report_error
+
+        await report_error(interaction, error)
+
+
+class BridgesBot(commands.Bot):
+    """The bot. `clock` is injectable so schedules can be tested at any moment of the week."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        force_sync: bool = False,
+        guild_ready_timeout: float = 2.0,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=bot_intents(),
+            tree_cls=BridgesTree,
+            allowed_mentions=discord.AllowedMentions.none(),
+            chunk_guilds_at_startup=False,
+            member_cache_flags=discord.MemberCacheFlags.none(),
+            guild_ready_timeout=guild_ready_timeout,
+        )
+        self.settings = settings
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self.force_sync = force_sync
+        self._db: Database | None = None
+        self.synced_commands = False
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            raise RuntimeError("the database is not open yet")
+        return self._db
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    async def setup_hook(self) -> None:
+        self._db = await open_database(self.settings.database_path)
+        for extension in COGS:
+            await self.load_extension(extension)
+        await self.sync_commands_if_changed()
+
+    def command_tree_payload(self) -> list[dict]:
+        return [command.to_dict(self.tree) for command in self.tree.get_commands()]
+
+    def command_tree_hash(self) -> str:
+        payload = json.dumps(self.command_tree_payload(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+    async def sync_commands_if_changed(self) -> bool:
+        """Sync the slash commands only when they differ from the last sync recorded in the database."""
+        guild_id = self.settings.dev_guild_id
+        scope = f"guild:{guild_id}" if guild_id else "global"
+        key = f"command_tree_hash:{scope}"
+        current = self.command_tree_hash()
+        if not self.force_sync and await meta.get(self.db, key) == current:
+            log.info("slash commands unchanged since the last sync: not syncing")
+            return False
+        if guild_id:
+            guild = discord.Object(id=guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+        else:
+            synced = await self.tree.sync()
+        await meta.put(self.db, key, current)
+        self.synced_commands = True
+        log.info("synced %d slash commands (%s)", len(synced), scope)
+        return True
+
+    async def on_ready(self) -> None:
+        log.info(
+            "connected as bot user %s to %d servers", self.user.id if self.user else "?", len(self.guilds)
+        )
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            if self._db is not None:
+                await self._db.close()
+                self._db = None

@@ -1,0 +1,56 @@
+"""Opted-in members and their preferences."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+import aiosqlite
+
+from bot.db.connection import Database
+
+
+async def get(db: Database, guild_id: int, user_id: int) -> sqlite3.Row | None:
+    return await db.fetchone("SELECT * FROM members WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
+
+
+async def upsert_active(
+    conn: aiosqlite.Connection,
+    guild_id: int,
+    user_id: int,
+    *,
+    timezone: str | None,
+    interests: str,
+    frequency: str,
+    now: datetime,
+) -> None:
+    """Opt the member in (again), keeping what they did not change: None means "leave as it was"."""
+    await conn.execute(
+        """
+        INSERT INTO members (guild_id, user_id, status, timezone, interests, frequency, joined_at, updated_at)
+        VALUES (?, ?, 'active', ?, ?, ?, ?, ?)
+        ON CONFLICT (guild_id, user_id) DO UPDATE SET
+            status = 'active',
+            timezone = coalesce(excluded.timezone, members.timezone),
+            interests = CASE WHEN excluded.interests <> '' THEN excluded.interests ELSE members.interests END,
+            frequency = excluded.frequency,
+            updated_at = excluded.updated_at
+        """,
+        (guild_id, user_id, timezone, interests, frequency, now.isoformat(), now.isoformat()),
+    )
+
+
+async def set_left(conn: aiosqlite.Connection, guild_id: int, user_id: int, now: datetime) -> bool:
+    cursor = await conn.execute(
+        "UPDATE members SET status = 'left', paused_until = NULL, skip_week = NULL, updated_at = ? "
+        "WHERE guild_id = ? AND user_id = ? AND status = 'active'",
+        (now.isoformat(), guild_id, user_id),
+    )
+    return cursor.rowcount > 0
+
+
+async def count_active(db: Database, guild_id: int) -> int:
+    row = await db.fetchone(
+        "SELECT count(*) FROM members WHERE guild_id = ? AND status = 'active'", (guild_id,)
+    )
+    return int(row[0]) if row else 0

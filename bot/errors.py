@@ -1,0 +1,9 @@
+"""Errors a user can fix. The tree's error handler shows their message, ephemerally, as it is."""
+
+
+class UserError(Exception):
+    """A mistake the person can fix; the message says what to do."""
+
+
+class NotAllowed(UserError):
+    """The person may not use this (for example a moderator command without the moderator role)."""

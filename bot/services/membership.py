@@ -1,0 +1,83 @@
+"""Joining, leaving and reading one's own pairing membership."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bot.db import Database, events, members
+from bot.db import guilds as guild_db
+from bot.domain import schedule
+from bot.domain.themes import parse_interests
+from bot.errors import UserError
+
+FREQUENCIES = ("weekly", "biweekly", "monthly")
+
+
+@dataclass(frozen=True)
+class MemberView:
+    """What a member sees of their own membership."""
+
+    joined: bool
+    active: bool
+    timezone: str | None
+    interests: tuple[str, ...]
+    frequency: str
+    paused_until: date | None
+    skip_week: str | None
+
+
+async def join(
+    db: Database,
+    guild_id: int,
+    user_id: int,
+    *,
+    timezone: str | None,
+    interests: str | None,
+    frequency: str | None,
+    now: datetime,
+) -> tuple[MemberView, bool]:
+    """Opt in, or update preferences; returns the member's view and whether this was a new opt-in."""
+    if timezone:
+        schedule.zone(timezone)
+    chosen = parse_interests(interests)
+    freq = (frequency or "weekly").lower()
+    if freq not in FREQUENCIES:
+        raise UserError(f"`{frequency}` is not a frequency: use weekly, biweekly or monthly.")
+    await guild_db.ensure(db, guild_id, now)
+    tz = schedule.zone(await guild_db.timezone_of(db, guild_id))
+    before = await members.get(db, guild_id, user_id)
+    newly = before is None or before["status"] != "active"
+    async with db.transaction() as conn:
+        await members.upsert_active(
+            conn, guild_id, user_id, timezone=timezone, interests=",".join(chosen), frequency=freq, now=now
+        )
+        if newly:
+            await events.record(conn, guild_id, user_id, "joined", schedule.week_key(now, tz), now)
+    view = await status(db, guild_id, user_id)
+    return view, newly
+
+
+async def leave(db: Database, guild_id: int, user_id: int, *, now: datetime) -> bool:
+    """Stop pairing; preferences and history stay until the member erases them. False if not joined."""
+    tz = schedule.zone(await guild_db.timezone_of(db, guild_id))
+    async with db.transaction() as conn:
+        left = await members.set_left(conn, guild_id, user_id, now)
+        if left:
+            await events.record(conn, guild_id, user_id, "left", schedule.week_key(now, tz), now)
+    return left
+
+
+async def status(db: Database, guild_id: int, user_id: int) -> MemberView:
+    row = await members.get(db, guild_id, user_id)
+    if row is None:
+        return MemberView(False, False, None, (), "weekly", None, None)
+    return MemberView(
+        joined=True,
+        active=row["status"] == "active",
+        timezone=row["timezone"],
+        interests=tuple(i for i in row["interests"].split(",") if i),
+        frequency=row["frequency"],
+        paused_until=date.fromisoformat(row["paused_until"]) if row["paused_until"] else None,
+        skip_week=row["skip_week"],
+    )

@@ -1,0 +1,68 @@
+"""Pieces the cogs share: autocomplete sources and the moderator check."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from bot.db import guilds as guild_db
+from bot.domain import schedule
+from bot.domain.themes import shipped_themes
+from bot.errors import NotAllowed
+
+if TYPE_CHECKING:
+    from bot.app import BridgesBot
+
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+def bot_of(interaction: discord.Interaction) -> BridgesBot:
+    return interaction.client  # type: ignore[return-value]
+
+
+async def timezone_choices(_: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    needle = current.strip().lower().replace(" ", "_")
+    names = schedule.all_timezones()
+    starts = [n for n in names if n.lower().startswith(needle)]
+    contains = [n for n in names if needle in n.lower() and n not in starts]
+    return [app_commands.Choice(name=n, value=n) for n in (starts + contains)[:25]]
+
+
+async def theme_choices(_: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    needle = current.strip().lower()
+    return [
+        app_commands.Choice(name=f"{t.name} ({t.slug})", value=t.slug)
+        for t in shipped_themes()
+        if needle in t.slug or needle in t.name.lower()
+    ][:25]
+
+
+async def interests_choices(_: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """Complete the last item of a comma-separated list of themes."""
+    done, _, last = current.rpartition(",")
+    chosen = [part.strip() for part in done.split(",") if part.strip()]
+    prefix = ", ".join(chosen)
+    needle = last.strip().lower()
+    choices = []
+    for theme in shipped_themes():
+        if theme.slug in chosen or (needle and needle not in theme.slug and needle not in theme.name.lower()):
+            continue
+        value = f"{prefix}, {theme.slug}" if prefix else theme.slug
+        choices.append(app_commands.Choice(name=value[:100], value=value[:100]))
+    return choices[:25]
+
+
+async def ensure_moderator(interaction: discord.Interaction) -> None:
+    """Run-time check beside default_member_permissions (which server admins can override)."""
+    member = interaction.user
+    if interaction.guild is None or not isinstance(member, discord.Member):
+        raise NotAllowed("This command works inside a server.")
+    if member.guild_permissions.manage_guild:
+        return
+    settings = await guild_db.get(bot_of(interaction).db, interaction.guild.id)
+    role_id = settings["moderator_role_id"] if settings else None
+    if role_id and any(role.id == role_id for role in member.roles):
+        return
+    raise NotAllowed("Only moderators (Manage Server, or the server's moderator role) can use this.")

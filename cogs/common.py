@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
+from discord.ext import commands
 
 from bot.db import guilds as guild_db
 from bot.domain import schedule
@@ -30,11 +31,16 @@ async def timezone_choices(_: discord.Interaction, current: str) -> list[app_com
     return [app_commands.Choice(name=n, value=n) for n in (starts + contains)[:25]]
 
 
-async def theme_choices(_: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+async def theme_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """The server's own themes (its copy of the library), matched on slug or name."""
+    from bot.services.prompts import server_themes
+
+    bot = bot_of(interaction)
+    themes = await server_themes(bot.db, interaction.guild_id or 0, bot.now())
     needle = current.strip().lower()
     return [
         app_commands.Choice(name=f"{t.name} ({t.slug})", value=t.slug)
-        for t in shipped_themes()
+        for t in themes
         if needle in t.slug or needle in t.name.lower()
     ][:25]
 
@@ -66,3 +72,42 @@ async def ensure_moderator(interaction: discord.Interaction) -> None:
     if role_id and any(role.id == role_id for role in member.roles):
         return
     raise NotAllowed("Only moderators (Manage Server, or the server's moderator role) can use this.")
+
+
+class ModeratorCog(commands.GroupCog):
+    """A command group for moderators: hidden from members by default_member_permissions (Manage Server)
+    and checked again at run time, since server admins can override what Discord shows."""
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        try:
+            await ensure_moderator(interaction)
+        except NotAllowed as exc:
+            raise app_commands.CheckFailure(str(exc)) from exc
+        return True
+
+
+def thread_link(guild_id: int, channel_id: int) -> str:
+    return f"https://discord.com/channels/{guild_id}/{channel_id}"
+
+
+WEEKDAY_CHOICES = [app_commands.Choice(name=d.capitalize(), value=d) for d in schedule.WEEKDAYS]
+
+
+class RateLimiter:
+    """At most `limit` uses per `per_seconds` for each (server, member): abuse protection, kept in memory."""
+
+    def __init__(self, limit: int, per_seconds: float) -> None:
+        self.limit = limit
+        self.per_seconds = per_seconds
+        self._uses: dict[tuple[int, int], list[float]] = {}
+
+    def check(self, guild_id: int, user_id: int, now: float) -> float:
+        """Record a use and return 0, or return how many seconds to wait when over the limit."""
+        key = (guild_id, user_id)
+        recent = [t for t in self._uses.get(key, []) if now - t < self.per_seconds]
+        if len(recent) >= self.limit:
+            self._uses[key] = recent
+            return self.per_seconds - (now - recent[0])
+        recent.append(now)
+        self._uses[key] = recent
+        return 0.0

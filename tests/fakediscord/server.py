@@ -268,12 +268,17 @@ class FakeDiscord:
         *,
         channel: p.FakeChannel | None = None,
         focused: str | None = None,
+        admin_override: bool = False,
     ) -> Exchange:
-        """Send INTERACTION_CREATE for `/command` ("exchange join") with `options` by name."""
+        """Send INTERACTION_CREATE for `/command` ("exchange join") with `options` by name.
+
+        `admin_override` models a server admin who made a moderator command visible to everyone
+        (Server Settings > Integrations), so only the bot's own run-time check stands in the way.
+        """
         definition = self._find_command(guild["id"], command.split()[0])
         perms = self.member_permissions(guild["id"], member)
         required = definition.get("default_member_permissions")
-        if required is not None and perms & int(required) != int(required):
+        if required is not None and perms & int(required) != int(required) and not admin_override:
             raise CommandHidden(f"/{command} is not shown to {member.user.name}")
         resolved: dict[str, dict[str, Any]] = {}
         names = command.split()
@@ -608,6 +613,7 @@ class FakeDiscord:
             ("POST", r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)", self._followup),
             ("PATCH", r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)/messages/(?P<mid>\d+)", self._edit_followup),
             ("POST", r"/channels/(?P<cid>\d+)/messages", self._create_message),
+            ("GET", r"/channels/(?P<cid>\d+)/messages", self._history),
             ("GET", r"/channels/(?P<cid>\d+)/messages/(?P<mid>\d+)", self._get_message),
             ("PATCH", r"/channels/(?P<cid>\d+)/messages/(?P<mid>\d+)", self._edit_message),
             ("DELETE", r"/channels/(?P<cid>\d+)/messages/(?P<mid>\d+)", self._delete_message),
@@ -825,10 +831,10 @@ class FakeDiscord:
         elif kind == 7:
             self._validate_message(data)
             target = self._find_sent(channel_id, int(exchange.payload["message"]["id"]))
-            if target is not None:
-                target.update(data, files)
-            exchange.original = Sent(p.snowflake(), channel_id, flags=target.flags if target else 0)
-            exchange.original.update(data, files)
+            if target is None:
+                raise DiscordError(404, 10008, "Unknown Message")
+            target.update(data, files)
+            exchange.original = target  # an update edits the message the button was on, keeping its id
         elif kind == 8:
             exchange.choices = data.get("choices", [])
         elif kind == 9:
@@ -1012,6 +1018,13 @@ class FakeDiscord:
         sent.update(body, files)
         self.messages.setdefault(channel.id, []).append(sent)
         return self._message_body(sent)
+
+    async def _history(self, cid: str, query: Any, **_: Any) -> Any:
+        channel = self._channel(cid)
+        self._require(channel, p.READ_MESSAGE_HISTORY)
+        limit = min(100, int(query.get("limit", 50)))
+        newest_first = list(reversed(self.messages.get(channel.id, [])))
+        return [self._message_body(m) for m in newest_first[:limit]]
 
     async def _get_message(self, cid: str, mid: str, **_: Any) -> Any:
         channel = self._channel(cid)

@@ -1,0 +1,43 @@
+"""Which prompt comes next: deterministic, given the library and what was posted before."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: int
+    theme: str
+    times_posted: int
+
+
+def next_prompt(active: Sequence[Candidate], theme_history: Sequence[str]) -> Candidate | None:
+    """Pick the next prompt to post.
+
+    - Never repeat a prompt until every active prompt has been posted: only the least-posted prompts qualify.
+    - Never the same theme as last week when another theme qualifies.
+    - Among the rest, the theme with the most prompts still waiting (so no theme is left alone at the end of
+      a cycle), then the theme posted longest ago, then library order, then the lowest id.
+      `theme_history` is the themes posted so far, oldest first.
+    """
+    if not active:
+        return None
+    fewest = min(c.times_posted for c in active)
+    pool = [c for c in active if c.times_posted == fewest]
+    waiting = Counter(c.theme for c in pool)  # counted before excluding last week's theme
+    last_theme = theme_history[-1] if theme_history else None
+    others = [c for c in pool if c.theme != last_theme]
+    if others:
+        pool = others
+    last_seen = {theme: index for index, theme in enumerate(theme_history)}
+    order: dict[str, int] = {}
+    for c in sorted(active, key=lambda c: c.id):
+        order.setdefault(c.theme, len(order))
+
+    def key(c: Candidate) -> tuple[int, int, int, int]:
+        return (-waiting[c.theme], last_seen.get(c.theme, -1), order[c.theme], c.id)
+
+    return min(pool, key=key)

@@ -1,0 +1,169 @@
+"""The weekly clock: posts prompts (and runs rounds) when due, catches up after downtime."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+import discord
+from discord.ext import commands, tasks
+
+from bot.db import guilds as guild_db
+from bot.services import prompts
+from cogs.common import NO_MENTIONS
+
+if TYPE_CHECKING:
+    from bot.app import BridgesBot
+
+log = logging.getLogger(__name__)
+
+PROMPT_PERMISSIONS = ("view_channel", "send_messages", "embed_links", "create_public_threads")
+EMBED_COLOUR = discord.Colour(0x3B82F6)
+
+
+def permission_names(names: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(n.replace("_", " ").title() for n in names)
+
+
+def missing_permissions(channel: discord.abc.GuildChannel, needed: tuple[str, ...]) -> list[str]:
+    """What the bot's cached permissions say it lacks in `channel` (empty when it looks fine)."""
+    me = channel.guild.me
+    if me is None:
+        return []
+    perms = channel.permissions_for(me)
+    return [name for name in needed if not getattr(perms, name)]
+
+
+def prompt_embed(item: prompts.PromptToPost) -> discord.Embed:
+    embed = discord.Embed(
+        title=f"This week's prompt · {item.theme.name}", description=item.text, colour=EMBED_COLOUR
+    )
+    if item.content_note:
+        embed.add_field(name="Content note", value=f"{item.content_note}"[:1024])
+    embed.set_footer(text=f"Week {item.iso_week} · prompt #{item.prompt_id} · share in the thread below")
+    return embed
+
+
+class Scheduler(commands.Cog):
+    """Runs each server's weekly jobs. `kick` re-evaluates one server at once (after a schedule change)."""
+
+    def __init__(self, bot: BridgesBot) -> None:
+        self.bot = bot
+        self.locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.jobs: list[Callable[[int], Awaitable[None]]] = [self.post_prompt_if_due]
+
+    async def cog_load(self) -> None:
+        self.tick.start()
+
+    async def cog_unload(self) -> None:
+        self.tick.cancel()
+        for task in self._tasks:
+            task.cancel()
+
+    @tasks.loop(seconds=30)
+    async def tick(self) -> None:
+        for row in await guild_db.configured_guilds(self.bot.db):
+            if self.bot.get_guild(row["guild_id"]) is not None:
+                await self.run_guild(row["guild_id"])
+
+    @tick.before_loop
+    async def _wait_until_ready(self) -> None:
+        await self.bot.wait_until_ready()
+
+    @tick.error
+    async def _tick_failed(self, error: BaseException) -> None:
+        log.error("the scheduler loop failed", exc_info=error)
+
+    def kick(self, guild_id: int) -> None:
+        """Re-evaluate a server's schedule now, in the background."""
+        task = asyncio.create_task(self.run_guild(guild_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def run_guild(self, guild_id: int) -> None:
+        async with self.locks[guild_id]:
+            for job in self.jobs:
+                try:
+                    await job(guild_id)
+                except Exception:
+                    # One server's failure must not stop the others; the code ties the log line together.
+                    log.exception(
+                        "scheduled job %s failed (code %s)", job.__name__, secrets.token_hex(3).upper()
+                    )
+
+    async def post_prompt_if_due(self, guild_id: int) -> None:
+        await self.post_prompt(guild_id, force=False)
+
+    async def post_prompt(self, guild_id: int, *, force: bool) -> prompts.PostOutcome:
+        return await prompts.post_weekly(
+            self.bot.db, guild_id, self.bot.now(), self._publish, self._find_existing, force=force
+        )
+
+    async def _channel(self, channel_id: int) -> discord.abc.Messageable:
+        channel = self.bot.get_channel(channel_id)
+        if channel is None:
+            try:
+                channel = await self.bot.fetch_channel(channel_id)
+            except discord.NotFound as exc:
+                raise prompts.DeliveryProblem(
+                    "the prompt channel no longer exists: choose another with `/setup prompts`"
+                ) from exc
+            except discord.Forbidden as exc:
+                raise prompts.DeliveryProblem(
+                    f"I cannot see <#{channel_id}>: give me View Channel there, or choose another channel"
+                ) from exc
+        return channel  # type: ignore[return-value]
+
+    async def _publish(self, item: prompts.PromptToPost) -> prompts.Published:
+        channel = await self._channel(item.channel_id)
+        try:
+            message = await channel.send(embed=prompt_embed(item), allowed_mentions=NO_MENTIONS)
+        except discord.Forbidden as exc:
+            missing = missing_permissions(channel, PROMPT_PERMISSIONS) if hasattr(channel, "guild") else []
+            names = permission_names(missing or list(PROMPT_PERMISSIONS[:3]))
+            raise prompts.DeliveryProblem(
+                f"I lack permission to post in <#{item.channel_id}> (needs {names})"
+            ) from exc
+        except discord.NotFound as exc:
+            raise prompts.DeliveryProblem(
+                "the prompt channel no longer exists: choose another with `/setup prompts`"
+            ) from exc
+        week_number = item.iso_week.split("-W")[1]
+        try:
+            thread = await message.create_thread(name=f"{item.theme.name} · week {week_number}"[:100])
+        except discord.Forbidden:
+            return prompts.Published(
+                message.id,
+                None,
+                f"the prompt was posted but I could not open its thread in <#{item.channel_id}> "
+                "(needs Create Public Threads)",
+            )
+        return prompts.Published(message.id, thread.id)
+
+    async def _find_existing(self, channel_id: int, iso_week: str) -> prompts.Published | None:
+        """After a crash between posting and recording: find this week's post so it is not made twice."""
+        try:
+            channel = await self._channel(channel_id)
+            async for message in channel.history(limit=25):  # type: ignore[attr-defined]
+                if message.author.id != self.bot.user.id or not message.embeds:  # type: ignore[union-attr]
+                    continue
+                footer = message.embeds[0].footer.text or ""
+                if footer.startswith(f"Week {iso_week} "):
+                    thread_id = None
+                    try:
+                        thread_id = (await self.bot.fetch_channel(message.id)).id
+                    except discord.HTTPException:
+                        pass
+                    return prompts.Published(message.id, thread_id)
+        except (discord.HTTPException, prompts.DeliveryProblem):
+            return None
+        return None
+
+
+async def setup(bot: BridgesBot) -> None:
+    await bot.add_cog(Scheduler(bot))

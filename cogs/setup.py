@@ -1,0 +1,159 @@
+"""/setup: where and when the bot posts, who moderates, and a view of the whole configuration."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from bot.db import guilds as guild_db
+from bot.domain import schedule
+from cogs.common import NO_MENTIONS, WEEKDAY_CHOICES, ModeratorCog, timezone_choices
+from cogs.scheduler import PROMPT_PERMISSIONS, Scheduler, missing_permissions, permission_names
+
+if TYPE_CHECKING:
+    from bot.app import BridgesBot
+
+
+def slot_of(row, prefix: str) -> schedule.WeeklySlot | None:
+    if row is None or row[f"{prefix}_channel_id"] is None:
+        return None
+    return schedule.WeeklySlot(
+        row[f"{prefix}_day"], schedule.parse_time(row[f"{prefix}_time"]), schedule.zone(row["timezone"])
+    )
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class Setup(
+    ModeratorCog, group_name="setup", group_description="Moderators: configure Bridges for this server"
+):
+    def __init__(self, bot: BridgesBot) -> None:
+        self.bot = bot
+
+    def scheduler(self) -> Scheduler:
+        cog = self.bot.get_cog("Scheduler")
+        assert isinstance(cog, Scheduler)
+        return cog
+
+    @app_commands.command(name="prompts", description="Where and when the weekly prompt is posted")
+    @app_commands.describe(
+        channel="The channel for the weekly prompt and its discussion thread",
+        day="The day of the week to post",
+        time="The local time to post, 24-hour HH:MM such as 18:30",
+        timezone="The server's IANA timezone, such as Europe/Berlin (default: keep the current one, or UTC)",
+    )
+    @app_commands.choices(day=WEEKDAY_CHOICES)
+    @app_commands.autocomplete(timezone=timezone_choices)
+    async def prompts(
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel,
+        day: app_commands.Choice[str],
+        time: str,
+        timezone: str | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        weekday = schedule.parse_day(day.value)
+        at = schedule.parse_time(time)
+        if timezone:
+            schedule.zone(timezone)
+        now = self.bot.now()
+        await guild_db.ensure(self.bot.db, interaction.guild_id, now)
+        before = await guild_db.get(self.bot.db, interaction.guild_id)
+        await guild_db.set_prompt_schedule(
+            self.bot.db,
+            interaction.guild_id,
+            channel_id=channel.id,
+            day=weekday,
+            at=at.strftime("%H:%M"),
+            timezone=timezone,
+        )
+        row = await guild_db.get(self.bot.db, interaction.guild_id)
+        slot = slot_of(row, "prompt")
+        assert slot is not None
+        lines = [
+            f"The weekly prompt will be posted in {channel.mention} every {day.name} at {at:%H:%M} "
+            f"({slot.tz.key}), with a discussion thread.",
+        ]
+        if slot.due(now):
+            lines.append(
+                "This week's time has already passed, so this week's prompt is posted now if it was not yet."
+            )
+        else:
+            lines.append(f"Next post: {schedule.fmt_local(slot.next_after(now), slot.tz)}.")
+        missing = missing_permissions(channel, PROMPT_PERMISSIONS)
+        if missing:
+            lines.append(f"Warning: I am missing {permission_names(missing)} in {channel.mention}.")
+        lines += await self._earlier_problems(before)
+        await interaction.response.send_message(
+            "\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+        self.scheduler().kick(interaction.guild_id)
+
+    async def _earlier_problems(self, row) -> list[str]:
+        if row is None:
+            return []
+        notes = []
+        for kind in ("prompt", "pairing"):
+            if row[f"{kind}_problem"]:
+                notes.append(f"Note: the last {kind} delivery failed: {row[f'{kind}_problem']}.")
+        return notes
+
+    @app_commands.command(name="moderator-role", description="Let a role use the moderator commands")
+    @app_commands.describe(role="Members with this role may use /setup, /prompts, /pairing and /stats")
+    async def moderator_role(self, interaction: discord.Interaction, role: discord.Role) -> None:
+        assert interaction.guild_id is not None
+        if role.is_default():
+            from bot.errors import UserError
+
+            raise UserError("@everyone cannot be the moderator role: choose a role for your moderators.")
+        await guild_db.ensure(self.bot.db, interaction.guild_id, self.bot.now())
+        await guild_db.set_value(self.bot.db, interaction.guild_id, "moderator_role_id", role.id)
+        await interaction.response.send_message(
+            f"Members with {role.mention} can now use the moderator commands (Discord still shows them only to "
+            "members with Manage Server unless you change it under Server Settings > Integrations).",
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+    @app_commands.command(name="show", description="This server's whole Bridges configuration and next times")
+    async def show(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        now = self.bot.now()
+        await guild_db.ensure(self.bot.db, interaction.guild_id, now)
+        row = await guild_db.get(self.bot.db, interaction.guild_id)
+        assert row is not None
+        lines = [f"**Timezone:** {row['timezone']}"]
+        prompt_slot = slot_of(row, "prompt")
+        if prompt_slot is None:
+            lines.append("**Weekly prompt:** not set up (use `/setup prompts`)")
+        else:
+            lines.append(
+                f"**Weekly prompt:** <#{row['prompt_channel_id']}>, {schedule.WEEKDAYS[row['prompt_day']]} "
+                f"{row['prompt_time']}; next {schedule.fmt_local(prompt_slot.next_after(now), prompt_slot.tz)}"
+            )
+        if row["prompt_problem"]:
+            lines.append(f"**Prompt problem:** {row['prompt_problem']}")
+        pairing_slot = slot_of(row, "pairing")
+        if pairing_slot is None:
+            lines.append("**Pairing:** not set up (use `/setup pairing`)")
+        else:
+            lines.append(
+                f"**Pairing:** <#{row['pairing_channel_id']}>, {schedule.WEEKDAYS[row['pairing_day']]} "
+                f"{row['pairing_time']}, groups of {row['group_size']}, odd count: {row['odd_policy']}; "
+                f"next {schedule.fmt_local(pairing_slot.next_after(now), pairing_slot.tz)}"
+            )
+        if row["pairing_problem"]:
+            lines.append(f"**Pairing problem:** {row['pairing_problem']}")
+        role = f"<@&{row['moderator_role_id']}>" if row["moderator_role_id"] else "none (Manage Server only)"
+        lines.append(f"**Moderator role:** {role}")
+        lines.append(f"**Participation log kept for:** {row['retention_weeks']} weeks")
+        await interaction.response.send_message(
+            "\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+
+async def setup(bot: BridgesBot) -> None:
+    await bot.add_cog(Setup(bot))

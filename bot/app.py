@@ -17,7 +17,15 @@ from bot.db import Database, meta, open_database
 
 log = logging.getLogger(__name__)
 
-COGS = ("cogs.scheduler", "cogs.exchange", "cogs.setup", "cogs.prompt_member", "cogs.prompt_library")
+COGS = (
+    "cogs.scheduler",
+    "cogs.exchange",
+    "cogs.setup",
+    "cogs.prompt_member",
+    "cogs.prompt_library",
+    "cogs.pairing_delivery",
+    "cogs.pairing",
+)
 
 # The permissions the invite asks for, and why (the README lists them from this table).
 INVITE_PERMISSIONS: tuple[tuple[str, int, str], ...] = (

@@ -7,3 +7,7 @@ class UserError(Exception):
 
 class NotAllowed(UserError):
     """The person may not use this (for example a moderator command without the moderator role)."""
+
+
+class DeliveryProblem(Exception):
+    """Discord refused a delivery for a reason a moderator can fix (channel deleted, permission missing)."""

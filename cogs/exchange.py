@@ -8,9 +8,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.db import guilds as guild_db
+from bot.db import pairing as pairing_db
+from bot.domain import schedule
 from bot.domain.themes import shipped_themes
-from bot.services import membership
-from cogs.common import NO_MENTIONS, interests_choices, timezone_choices
+from bot.services import membership, pairing
+from cogs.common import NO_MENTIONS, interests_choices, thread_link, timezone_choices
 
 if TYPE_CHECKING:
     from bot.app import BridgesBot
@@ -21,6 +24,14 @@ FREQUENCY_CHOICES = [app_commands.Choice(name=f, value=f) for f in membership.FR
 def describe_interests(slugs: tuple[str, ...]) -> str:
     names = {t.slug: t.name for t in shipped_themes()}
     return ", ".join(names.get(s, s) for s in slugs) if slugs else "none chosen"
+
+
+def describe_others(others: str | None) -> str:
+    """The other members of a group, as mentions; someone who erased their data is "a former member"."""
+    ids = [int(x) for x in (others or "").split(",") if x]
+    if not ids:
+        return "nobody else"
+    return ", ".join("a former member" if i == 0 else f"<@{i}>" for i in ids)
 
 
 def describe_member(view: membership.MemberView) -> list[str]:
@@ -120,7 +131,105 @@ class Exchange(
                 ]
             )
         else:
-            text = "\n".join(["You are in pairing.", *describe_member(view)])
+            text = "\n".join(
+                ["You are in pairing.", *describe_member(view), *await self._round_lines(interaction, view)]
+            )
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    async def _round_lines(self, interaction: discord.Interaction, view: membership.MemberView) -> list[str]:
+        guild_id = interaction.guild_id or 0
+        now = self.bot.now()
+        lines = []
+        upcoming = await pairing.next_round_time(self.bot.db, guild_id, now)
+        if upcoming is None:
+            lines.append("- Next round: not scheduled yet (moderators use `/setup pairing`)")
+        else:
+            tz = schedule.zone(view.timezone or await guild_db.timezone_of(self.bot.db, guild_id))
+            lines.append(f"- Next round: {schedule.fmt_local(upcoming, tz)}")
+        rounds = await pairing_db.member_rounds(self.bot.db, guild_id, interaction.user.id)
+        settings = await pairing.pairing_settings(self.bot.db, guild_id)
+        if rounds and settings and rounds[0]["iso_week"] == schedule.week_key(now, settings.slot.tz):
+            current = rounds[0]
+            others = describe_others(current["others"])
+            where = (
+                thread_link(guild_id, current["thread_id"]) if current["thread_id"] else "thread on its way"
+            )
+            lines.append(f"- This week's group: with {others}: {where}")
+        return lines
+
+    @app_commands.command(name="pause", description="Take a break from pairing for a few weeks")
+    @app_commands.describe(weeks="How many weeks to pause (1-12); the pause ends by itself")
+    async def pause(self, interaction: discord.Interaction, weeks: app_commands.Range[int, 1, 12]) -> None:
+        until = await membership.pause(
+            self.bot.db, interaction.guild_id or 0, interaction.user.id, weeks, now=self.bot.now()
+        )
+        await interaction.response.send_message(
+            f"Paused until {until.isoformat()}: you will not be paired before then. `/exchange resume` ends it early.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="resume", description="End a pause (or a skip) early")
+    async def resume(self, interaction: discord.Interaction) -> None:
+        had = await membership.resume(
+            self.bot.db, interaction.guild_id or 0, interaction.user.id, now=self.bot.now()
+        )
+        text = (
+            "Welcome back: you are in the next round." if had else "You were not paused: nothing to resume."
+        )
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @app_commands.command(name="skip", description="Sit out the next round only")
+    async def skip(self, interaction: discord.Interaction) -> None:
+        guild_id = interaction.guild_id or 0
+        week = await pairing.next_round_week(self.bot.db, guild_id, self.bot.now())
+        await membership.skip(self.bot.db, guild_id, interaction.user.id, week, now=self.bot.now())
+        await interaction.response.send_message(
+            f"You will sit out the round of week {week}; after that you are paired as usual. "
+            "`/exchange resume` undoes it.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="block", description="Never be paired with this member (they are not told)")
+    @app_commands.describe(member="The member you never want to be paired with")
+    async def block(self, interaction: discord.Interaction, member: discord.User) -> None:
+        added = await pairing.set_block(
+            self.bot.db, interaction.guild_id or 0, interaction.user.id, member.id, True, self.bot.now()
+        )
+        text = (
+            f"Done: you will never be paired with {member.mention}. They are not told, and it shows nowhere."
+            if added
+            else f"You had already blocked {member.mention}."
+        )
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @app_commands.command(name="unblock", description="Allow being paired with a member you blocked")
+    @app_commands.describe(member="The member to unblock")
+    async def unblock(self, interaction: discord.Interaction, member: discord.User) -> None:
+        removed = await pairing.set_block(
+            self.bot.db, interaction.guild_id or 0, interaction.user.id, member.id, False, self.bot.now()
+        )
+        text = f"Unblocked {member.mention}." if removed else f"You had not blocked {member.mention}."
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @app_commands.command(name="history", description="Your past rounds: when, with whom, and your check-in")
+    async def history(self, interaction: discord.Interaction) -> None:
+        rows = await pairing_db.member_rounds(self.bot.db, interaction.guild_id or 0, interaction.user.id)
+        if not rows:
+            text = "You have no rounds yet."
+        else:
+            answers = {
+                "met": "you met",
+                "not_yet": "not yet",
+                "cant_make_it": "couldn't make it",
+                None: "no answer",
+            }
+            lines = [f"**Your rounds** ({len(rows)}):"]
+            for row in rows[:20]:
+                left = ", you left the pairing" if row["left_at"] else ""
+                lines.append(
+                    f"- {row['iso_week']}: with {describe_others(row['others'])}: {answers[row['checkin']]}{left}"
+                )
+            text = "\n".join(lines)
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 

@@ -9,8 +9,11 @@ from discord import app_commands
 
 from bot.db import guilds as guild_db
 from bot.domain import schedule
+from bot.errors import UserError
 from cogs.common import NO_MENTIONS, WEEKDAY_CHOICES, ModeratorCog, timezone_choices
 from cogs.scheduler import PROMPT_PERMISSIONS, Scheduler, missing_permissions, permission_names
+
+PAIRING_PERMISSIONS = ("view_channel", "send_messages", "create_private_threads", "send_messages_in_threads")
 
 if TYPE_CHECKING:
     from bot.app import BridgesBot
@@ -92,6 +95,83 @@ class Setup(
         )
         self.scheduler().kick(interaction.guild_id)
 
+    @app_commands.command(
+        name="pairing", description="Where private pair threads are opened and when rounds run"
+    )
+    @app_commands.describe(
+        channel="The channel in which each group gets a private thread",
+        day="The day of the week the round runs",
+        time="The local time the round runs, 24-hour HH:MM (server timezone from /setup prompts, default UTC)",
+        group_size="Members per group, 2 to 4 (default 2)",
+        odd_policy="When the count does not divide evenly: make a trio (default) or let someone sit out",
+        report_channel="Optional: a moderators-only channel for reports from pairs (default: a private thread)",
+    )
+    @app_commands.choices(
+        day=WEEKDAY_CHOICES,
+        odd_policy=[
+            app_commands.Choice(name="trio: one group is bigger", value="trio"),
+            app_commands.Choice(
+                name="sit_out: someone sits out (a different person each time)", value="sit_out"
+            ),
+        ],
+    )
+    async def pairing(
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel,
+        day: app_commands.Choice[str],
+        time: str,
+        group_size: app_commands.Range[int, 2, 4] = 2,
+        odd_policy: app_commands.Choice[str] | None = None,
+        report_channel: discord.TextChannel | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        weekday = schedule.parse_day(day.value)
+        at = schedule.parse_time(time)
+        if not 2 <= group_size <= 4:
+            raise UserError("Groups can have 2 to 4 members.")
+        policy = odd_policy.value if odd_policy else "trio"
+        now = self.bot.now()
+        await guild_db.ensure(self.bot.db, interaction.guild_id, now)
+        before = await guild_db.get(self.bot.db, interaction.guild_id)
+        await guild_db.set_pairing_schedule(
+            self.bot.db,
+            interaction.guild_id,
+            channel_id=channel.id,
+            day=weekday,
+            at=at.strftime("%H:%M"),
+            group_size=group_size,
+            odd_policy=policy,
+        )
+        await guild_db.set_value(
+            self.bot.db,
+            interaction.guild_id,
+            "report_channel_id",
+            report_channel.id if report_channel else None,
+        )
+        row = await guild_db.get(self.bot.db, interaction.guild_id)
+        slot = slot_of(row, "pairing")
+        assert slot is not None
+        lines = [
+            f"Rounds will run every {day.name} at {at:%H:%M} ({slot.tz.key}) with groups of {group_size} "
+            f"(odd count: {policy}); each group gets a private thread in {channel.mention}.",
+            f"Reports from pairs go to {report_channel.mention if report_channel else 'a private thread for moderators'}.",
+        ]
+        if slot.due(now):
+            lines.append(
+                "This week's time has already passed, so this week's round runs now if it has not yet."
+            )
+        else:
+            lines.append(f"Next round: {schedule.fmt_local(slot.next_after(now), slot.tz)}.")
+        missing = missing_permissions(channel, PAIRING_PERMISSIONS)
+        if missing:
+            lines.append(f"Warning: I am missing {permission_names(missing)} in {channel.mention}.")
+        lines += await self._earlier_problems(before)
+        await interaction.response.send_message(
+            "\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+        self.scheduler().kick(interaction.guild_id)
+
     async def _earlier_problems(self, row) -> list[str]:
         if row is None:
             return []
@@ -106,8 +186,6 @@ class Setup(
     async def moderator_role(self, interaction: discord.Interaction, role: discord.Role) -> None:
         assert interaction.guild_id is not None
         if role.is_default():
-            from bot.errors import UserError
-
             raise UserError("@everyone cannot be the moderator role: choose a role for your moderators.")
         await guild_db.ensure(self.bot.db, interaction.guild_id, self.bot.now())
         await guild_db.set_value(self.bot.db, interaction.guild_id, "moderator_role_id", role.id)

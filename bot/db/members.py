@@ -54,3 +54,22 @@ async def count_active(db: Database, guild_id: int) -> int:
         "SELECT count(*) FROM members WHERE guild_id = ? AND status = 'active'", (guild_id,)
     )
     return int(row[0]) if row else 0
+
+
+async def set_pause(db: Database, guild_id: int, user_id: int, until: str | None, now: datetime) -> bool:
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "UPDATE members SET paused_until = ?, updated_at = ? WHERE guild_id = ? AND user_id = ? "
+            "AND status = 'active'",
+            (until, now.isoformat(), guild_id, user_id),
+        )
+        return cursor.rowcount > 0
+
+
+async def set_skip(db: Database, guild_id: int, user_id: int, week: str | None, now: datetime) -> bool:
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "UPDATE members SET skip_week = ?, updated_at = ? WHERE guild_id = ? AND user_id = ? AND status = 'active'",
+            (week, now.isoformat(), guild_id, user_id),
+        )
+        return cursor.rowcount > 0

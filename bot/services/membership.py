@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from bot.db import Database, events, members
 from bot.db import guilds as guild_db
@@ -81,3 +81,38 @@ async def status(db: Database, guild_id: int, user_id: int) -> MemberView:
         paused_until=date.fromisoformat(row["paused_until"]) if row["paused_until"] else None,
         skip_week=row["skip_week"],
     )
+
+
+async def _require_active(db: Database, guild_id: int, user_id: int) -> None:
+    row = await members.get(db, guild_id, user_id)
+    if row is None or row["status"] != "active":
+        raise UserError("You are not in pairing. Use `/exchange join` first.")
+
+
+async def pause(db: Database, guild_id: int, user_id: int, weeks: int, *, now: datetime) -> date:
+    """Pause for `weeks` weeks; the pause ends by itself on the returned day."""
+    if not 1 <= weeks <= 12:
+        raise UserError("Pause for 1 to 12 weeks.")
+    await _require_active(db, guild_id, user_id)
+    tz = schedule.zone(await guild_db.timezone_of(db, guild_id))
+    until = now.astimezone(tz).date() + timedelta(weeks=weeks)
+    await members.set_pause(db, guild_id, user_id, until.isoformat(), now)
+    async with db.transaction() as conn:
+        await events.record(conn, guild_id, user_id, "paused", schedule.week_key(now, tz), now)
+    return until
+
+
+async def resume(db: Database, guild_id: int, user_id: int, *, now: datetime) -> bool:
+    """End a pause (and a skip) early; False when there was nothing to end."""
+    await _require_active(db, guild_id, user_id)
+    row = await members.get(db, guild_id, user_id)
+    assert row is not None
+    had = bool(row["paused_until"] or row["skip_week"])
+    await members.set_pause(db, guild_id, user_id, None, now)
+    await members.set_skip(db, guild_id, user_id, None, now)
+    return had
+
+
+async def skip(db: Database, guild_id: int, user_id: int, week: str, *, now: datetime) -> None:
+    await _require_active(db, guild_id, user_id)
+    await members.set_skip(db, guild_id, user_id, week, now)

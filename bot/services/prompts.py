@@ -13,17 +13,15 @@ from bot.db import prompts as prompt_db
 from bot.domain import prompt_files, schedule
 from bot.domain.rotation import Candidate, next_prompt
 from bot.domain.themes import Theme, library, shipped_themes
-from bot.errors import UserError
+from bot.errors import DeliveryProblem, UserError
+
+__all__ = ["DeliveryProblem"]
 
 log = logging.getLogger(__name__)
 
 MAX_PENDING_PER_MEMBER = 3
 PAGE_SIZE = 10
 STATUSES = ("active", "retired", "pending")
-
-
-class DeliveryProblem(Exception):
-    """Discord refused a post for a reason a moderator can fix (channel deleted, permission missing)."""
 
 
 @dataclass(frozen=True)

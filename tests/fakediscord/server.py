@@ -48,6 +48,7 @@ class Fault:
     status: int
     remaining: int
     retry_after: float = 0.2
+    after: int = 0  # matching requests to let through before failing
 
 
 @dataclass
@@ -202,10 +203,20 @@ class FakeDiscord:
         channel.denied &= ~permissions
 
     def fail(
-        self, method: str, path_regex: str, status: int, count: int = 1, retry_after: float = 0.2
+        self,
+        method: str,
+        path_regex: str,
+        status: int,
+        count: int = 1,
+        retry_after: float = 0.2,
+        after: int = 0,
     ) -> None:
-        """Make the next `count` matching requests answer `status` (429 with `retry_after`, or 5xx)."""
-        self.faults.append(Fault(method.upper(), re.compile(path_regex), status, count, retry_after))
+        """Make `count` matching requests (after letting `after` through) answer `status`: 429 with
+        `retry_after`, 403 Missing Permissions, 404, or a 5xx."""
+        self.faults.append(Fault(method.upper(), re.compile(path_regex), status, count, retry_after, after))
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
 
     def member_permissions(self, guild_id: int, member: p.FakeMember) -> int:
         if member.id == self.guilds[guild_id]["owner_id"]:
@@ -488,7 +499,14 @@ class FakeDiscord:
             "owner_id": str(guild["owner_id"]),
             "roles": roles,
             "channels": channels,
-            "threads": [],
+            "threads": [
+                c.payload()
+                for c in self.channels.values()
+                if c.guild_id == guild_id
+                and c.is_thread
+                and not c.archived
+                and (c.type == 11 or self.bot_user.id in self.thread_members.get(c.id, set()))
+            ],
             "members": [bot_member],
             "member_count": len(self.members[guild_id]),
             "large": False,
@@ -640,6 +658,9 @@ class FakeDiscord:
         self.requests.append(Request(request.method, path, body))
         for fault in self.faults:
             if fault.remaining > 0 and fault.method == request.method and fault.pattern.search(path):
+                if fault.after > 0:
+                    fault.after -= 1
+                    continue
                 fault.remaining -= 1
                 return self._fault_response(fault)
         for method, pattern, handler in self._routes:
@@ -710,6 +731,10 @@ class FakeDiscord:
                     "X-RateLimit-Scope": "user",
                 },
             )
+        if fault.status == 403:
+            return self._json({"message": "Missing Permissions", "code": 50013}, 403, limited_headers=None)
+        if fault.status == 404:
+            return self._json({"message": "Unknown Channel", "code": 10003}, 404, limited_headers=None)
         return web.Response(status=fault.status, text="upstream unavailable")
 
     def _json(
@@ -1017,7 +1042,33 @@ class FakeDiscord:
         sent = Sent(p.snowflake(), channel.id)
         sent.update(body, files)
         self.messages.setdefault(channel.id, []).append(sent)
-        return self._message_body(sent)
+        payload = self._message_body(sent)
+        payload["mentions"] = self._mentions(channel, body)
+        return payload
+
+    def _mentions(self, channel: p.FakeChannel, body: dict[str, Any]) -> list[dict[str, Any]]:
+        """Users pinged by the message, as Discord returns them: with a `member` field only for members of
+        the server. A ping in a thread adds that member to the thread, as Discord does."""
+        allowed = body.get("allowed_mentions")
+        ids = [int(x) for x in re.findall(r"<@!?(\d+)>", body.get("content") or "")]
+        if allowed is not None:
+            permitted = {int(u) for u in allowed.get("users", [])}
+            ids = [i for i in ids if "users" in allowed.get("parse", []) or i in permitted]
+        guild_members = self.members.get(channel.guild_id or 0, {})
+        mentions = []
+        for user_id in dict.fromkeys(ids):
+            user = self.users.get(user_id)
+            if user is None:
+                continue
+            data = user.payload()
+            if user_id in guild_members:
+                member = guild_members[user_id].payload()
+                member.pop("user")
+                data["member"] = member
+                if channel.is_thread:
+                    self.thread_members.setdefault(channel.id, set()).add(user_id)
+            mentions.append(data)
+        return mentions
 
     async def _history(self, cid: str, query: Any, **_: Any) -> Any:
         channel = self._channel(cid)
@@ -1062,6 +1113,11 @@ class FakeDiscord:
         self.thread_members[thread.id] = {self.bot_user.id}
         return thread
 
+    def _announce_thread(self, thread: p.FakeChannel) -> None:
+        self._dispatch_guild_event(
+            "THREAD_CREATE", {**thread.payload(), "newly_created": True}, GUILDS_INTENT
+        )
+
     async def _thread_from_message(self, body: Any, cid: str, mid: str, **_: Any) -> Any:
         parent = self._channel(cid)
         self._require(parent, p.CREATE_PUBLIC_THREADS)
@@ -1081,6 +1137,7 @@ class FakeDiscord:
         for sent in self.messages.get(parent.id, []):
             if sent.id == int(mid):
                 sent.thread_id = thread.id
+        self._announce_thread(thread)
         return thread.payload()
 
     async def _thread_without_message(self, body: Any, cid: str, **_: Any) -> Any:
@@ -1088,6 +1145,7 @@ class FakeDiscord:
         kind = int(body.get("type", 12))
         self._require(parent, p.CREATE_PRIVATE_THREADS if kind == 12 else p.CREATE_PUBLIC_THREADS)
         thread = self._new_thread(parent, body.get("name", ""), kind, bool(body.get("invitable", True)))
+        self._announce_thread(thread)
         return thread.payload()
 
     async def _add_thread_member(self, cid: str, uid: str, **_: Any) -> Any:

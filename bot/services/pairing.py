@@ -1,0 +1,320 @@
+"""Pairing rounds: who is eligible, making a round exactly once a week, resumable delivery, check-ins."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from bot.db import Database, events
+from bot.db import guilds as guild_db
+from bot.db import pairing as pairing_db
+from bot.db import prompts as prompt_db
+from bot.domain import schedule
+from bot.domain.pairing import Candidate, RoundInput, RoundPlan, is_due, pair_key, plan_round
+from bot.errors import DeliveryProblem, UserError
+
+log = logging.getLogger(__name__)
+
+HISTORY_WEEKS = 52
+CHECKIN_AFTER = timedelta(days=3)
+NOTICE_BEFORE = timedelta(days=1)
+CHECKIN_ANSWERS = ("met", "not_yet", "cant_make_it")
+
+
+def week_ordinal(key: str) -> int:
+    year, week = key.split("-W")
+    return date.fromisocalendar(int(year), int(week), 1).toordinal() // 7
+
+
+@dataclass(frozen=True)
+class PairingSettings:
+    channel_id: int
+    slot: schedule.WeeklySlot
+    group_size: int
+    odd_policy: str
+
+
+async def pairing_settings(db: Database, guild_id: int) -> PairingSettings | None:
+    row = await guild_db.get(db, guild_id)
+    if row is None or row["pairing_channel_id"] is None:
+        return None
+    tz = schedule.zone(row["timezone"])
+    slot = schedule.WeeklySlot(row["pairing_day"], schedule.parse_time(row["pairing_time"]), tz)
+    return PairingSettings(row["pairing_channel_id"], slot, row["group_size"], row["odd_policy"])
+
+
+async def round_input(
+    db: Database, guild_id: int, week: str, seed: int, settings: PairingSettings, now: datetime
+):
+    """Everything the engine needs, read from the database: eligible members, history, blocks."""
+    this_week = week_ordinal(week)
+    round_day = settings.slot.in_week(week).astimezone(settings.slot.tz).date()
+    last_paired = await pairing_db.last_paired_weeks(db, guild_id)
+    candidates = []
+    for row in await pairing_db.eligible_members(db, guild_id):
+        if row["paused_until"] and date.fromisoformat(row["paused_until"]) > round_day:
+            continue
+        if row["skip_week"] == week:
+            continue
+        paired = last_paired.get(row["user_id"])
+        if not is_due(row["frequency"], week_ordinal(paired) if paired else None, this_week):
+            continue
+        offset = None
+        if row["timezone"]:
+            delta = now.astimezone(schedule.zone(row["timezone"])).utcoffset()
+            offset = int(delta.total_seconds() // 60) if delta is not None else None
+        candidates.append(
+            Candidate(
+                row["user_id"],
+                offset,
+                frozenset(i for i in row["interests"].split(",") if i),
+                week_ordinal(row["last_sat_out_week"]) if row["last_sat_out_week"] else -1,
+            )
+        )
+    since = schedule.shift_week(week, -HISTORY_WEEKS, settings.slot.tz)
+    grouped: dict[int, tuple[str, list[int]]] = {}
+    for iso_week, group_id, user_id in await pairing_db.history(db, guild_id, since):
+        grouped.setdefault(group_id, (iso_week, []))[1].append(user_id)
+    last_met: dict[tuple[int, int], int] = {}
+    for iso_week, members in grouped.values():
+        ordinal = week_ordinal(iso_week)
+        for i, a in enumerate(members):
+            for b in members[i + 1 :]:
+                key = pair_key(a, b)
+                if last_met.get(key, -1) < ordinal:
+                    last_met[key] = ordinal
+    block_pairs = frozenset(pair_key(a, b) for a, b in await pairing_db.blocks(db, guild_id))
+    return RoundInput(candidates, last_met, block_pairs, seed, settings.group_size, settings.odd_policy)
+
+
+async def plan(db: Database, guild_id: int, now: datetime, seed: int | None = None) -> tuple[str, RoundPlan]:
+    """The groups this week's round would make (for a preview): nothing is saved."""
+    settings = await pairing_settings(db, guild_id)
+    if settings is None:
+        raise UserError("Set up pairing first with `/setup pairing`.")
+    week = schedule.week_key(now, settings.slot.tz)
+    data = await round_input(db, guild_id, week, seed if seed is not None else 0, settings, now)
+    return week, await asyncio.to_thread(plan_round, data)
+
+
+@dataclass(frozen=True)
+class RoundOutcome:
+    status: str  # created, already, not_configured, not_due, too_few
+    iso_week: str | None = None
+    round_id: int | None = None
+    plan: RoundPlan | None = None
+
+
+async def create_round(
+    db: Database, guild_id: int, now: datetime, *, force: bool = False, seed: int | None = None
+) -> RoundOutcome:
+    """Make this week's round once (the unique key on guild and week decides), saving groups before delivery."""
+    settings = await pairing_settings(db, guild_id)
+    if settings is None:
+        return RoundOutcome("not_configured")
+    week = schedule.week_key(now, settings.slot.tz)
+    if not force and settings.slot.due(now) is None:
+        return RoundOutcome("not_due", week)
+    existing = await pairing_db.round_for_week(db, guild_id, week)
+    if existing is not None:
+        return RoundOutcome("already", week, existing["id"])
+    chosen_seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+    data = await round_input(db, guild_id, week, chosen_seed, settings, now)
+    if len(data.members) < 2:
+        return RoundOutcome("too_few", week)
+    # The engine is CPU work: keep it off the event loop.
+    result = await asyncio.to_thread(plan_round, data)
+    post = await prompt_db.post_for_week(db, guild_id, week)
+    async with db.transaction() as conn:
+        round_id = await pairing_db.insert_round(
+            conn, guild_id, week, chosen_seed, post["prompt_id"] if post else None, result.groups, now
+        )
+        if round_id is None:
+            return RoundOutcome("already", week)
+        for group in result.groups:
+            for user_id in group:
+                await events.record(
+                    conn, guild_id, user_id, "paired", week, now, round_id=round_id, group_size=len(group)
+                )
+        await pairing_db.mark_sat_out(conn, guild_id, result.sat_out, week)
+    log.info(
+        "made the round for %s: %d groups, %d sitting out", week, len(result.groups), len(result.sat_out)
+    )
+    return RoundOutcome("created", week, round_id, result)
+
+
+@dataclass(frozen=True)
+class GroupToOpen:
+    guild_id: int
+    channel_id: int
+    group_id: int
+    position: int
+    iso_week: str
+    member_ids: list[int]
+    prompt_text: str | None
+    existing_thread_id: int | None = None
+
+    @property
+    def thread_name(self) -> str:
+        """Named without member names: only the week and the group's number."""
+        return f"Bridges · week {self.iso_week.split('-W')[1]} · group {self.position}"
+
+
+@dataclass(frozen=True)
+class Opened:
+    thread_id: int
+    departed: list[int]
+
+
+OpenGroup = Callable[[GroupToOpen], Awaitable[Opened]]
+FindThread = Callable[[int, str], Awaitable[int | None]]
+
+
+async def deliver_round(
+    db: Database, guild_id: int, round_id: int, open_group: OpenGroup, find_thread: FindThread, now: datetime
+) -> str:
+    """Open a private thread for each group that has none yet. Resumable: a group whose thread id is stored
+    is skipped, and a thread opened just before a crash is found by its name and adopted, not opened twice.
+
+    Returns 'delivered', or 'stopped' when Discord refused (the problem is recorded; the rest waits)."""
+    settings = await pairing_settings(db, guild_id)
+    round_row = await db.fetchone("SELECT * FROM rounds WHERE id = ? AND guild_id = ?", (round_id, guild_id))
+    if settings is None or round_row is None:
+        return "stopped"
+    prompt_text = None
+    if round_row["prompt_id"]:
+        prompt = await prompt_db.get(db, guild_id, round_row["prompt_id"])
+        prompt_text = prompt["text"] if prompt else None
+    else:
+        post = await prompt_db.post_for_week(db, guild_id, round_row["iso_week"])
+        prompt_text = post["text"] if post else None
+    for group in await pairing_db.groups_of_round(db, round_id):
+        if group["thread_id"] is not None:
+            continue
+        members = await pairing_db.group_member_ids(db, group["id"])
+        item = GroupToOpen(
+            guild_id,
+            settings.channel_id,
+            group["id"],
+            group["position"],
+            round_row["iso_week"],
+            members,
+            prompt_text,
+        )
+        try:
+            adopted = await find_thread(settings.channel_id, item.thread_name)
+            if adopted is not None:
+                item = GroupToOpen(**{**item.__dict__, "existing_thread_id": adopted})
+            opened = await open_group(item)
+        except DeliveryProblem as problem:
+            if await guild_db.set_problem(db, guild_id, "pairing", str(problem)):
+                log.warning("round delivery stopped in a server: %s", problem)
+            return "stopped"
+        await pairing_db.set_thread(db, group["id"], opened.thread_id)
+        if opened.departed:
+            async with db.transaction() as conn:
+                for user_id in opened.departed:
+                    await pairing_db.set_left(conn, group["id"], user_id, now)
+    await pairing_db.set_round_status(db, round_id, "delivered")
+    await guild_db.set_problem(db, guild_id, "pairing", None)
+    return "delivered"
+
+
+async def record_checkin(
+    db: Database, guild_id: int, group_id: int, user_id: int, answer: str, now: datetime
+) -> None:
+    if answer not in CHECKIN_ANSWERS:
+        raise ValueError(answer)
+    group = await own_group(db, guild_id, group_id, user_id)
+    async with db.transaction() as conn:
+        await pairing_db.set_checkin(conn, group_id, user_id, answer)
+        await events.record(
+            conn, guild_id, user_id, answer, group["iso_week"], now, round_id=group["round_id"]
+        )
+
+
+async def leave_group(db: Database, guild_id: int, group_id: int, user_id: int, now: datetime) -> None:
+    group = await own_group(db, guild_id, group_id, user_id)
+    async with db.transaction() as conn:
+        await pairing_db.set_left(conn, group_id, user_id, now)
+        await events.record(
+            conn, guild_id, user_id, "left_pairing", group["iso_week"], now, round_id=group["round_id"]
+        )
+
+
+async def record_report(db: Database, guild_id: int, group_id: int, user_id: int, now: datetime):
+    """Only the fact of a report is stored, never its words; returns the group row for the notice."""
+    group = await own_group(db, guild_id, group_id, user_id)
+    async with db.transaction() as conn:
+        await events.record(
+            conn, guild_id, user_id, "reported", group["iso_week"], now, round_id=group["round_id"]
+        )
+    return group
+
+
+async def own_group(db: Database, guild_id: int, group_id: int, user_id: int):
+    group = await pairing_db.group_by_id(db, guild_id, group_id)
+    if group is None or await pairing_db.membership_in_group(db, group_id, user_id) is None:
+        raise UserError("These buttons are for the members of this pairing.")
+    return group
+
+
+async def set_block(
+    db: Database, guild_id: int, blocker: int, blocked: int, block: bool, now: datetime
+) -> bool:
+    if blocker == blocked:
+        raise UserError("You cannot block yourself.")
+    if block:
+        return await pairing_db.add_block(db, guild_id, blocker, blocked, now)
+    return await pairing_db.remove_block(db, guild_id, blocker, blocked)
+
+
+async def next_round_time(db: Database, guild_id: int, now: datetime) -> datetime | None:
+    settings = await pairing_settings(db, guild_id)
+    if settings is None:
+        return None
+    week = schedule.week_key(now, settings.slot.tz)
+    if settings.slot.due(now) and await pairing_db.round_for_week(db, guild_id, week) is None:
+        return now
+    return settings.slot.next_after(now)
+
+
+async def next_round_week(db: Database, guild_id: int, now: datetime) -> str:
+    settings = await pairing_settings(db, guild_id)
+    tz = settings.slot.tz if settings else schedule.zone(await guild_db.timezone_of(db, guild_id))
+    week = schedule.week_key(now, tz)
+    if await pairing_db.round_for_week(db, guild_id, week) is None:
+        return week
+    return schedule.shift_week(week, 1, tz)
+
+
+async def side_jobs_due(db: Database, guild_id: int, now: datetime) -> tuple[str | None, list]:
+    """(week whose pre-round notice is due now or None, groups whose mid-week check-in is due now).
+
+    Each is claimed in weekly_jobs, so it happens once however often this is asked."""
+    settings = await pairing_settings(db, guild_id)
+    if settings is None:
+        return None, []
+    notice_week = None
+    upcoming = settings.slot.next_after(now)
+    upcoming_week = schedule.week_key(upcoming, settings.slot.tz)
+    if (
+        upcoming - NOTICE_BEFORE <= now
+        and await pairing_db.round_for_week(db, guild_id, upcoming_week) is None
+        and await pairing_db.claim_job(db, guild_id, upcoming_week, "notice", now)
+    ):
+        notice_week = upcoming_week
+    groups: list = []
+    latest = await pairing_db.latest_round(db, guild_id)
+    if latest is not None and latest["status"] == "delivered":
+        # Mid-week counts from when the round was made (its slot, or earlier with /pairing run-now).
+        made = datetime.fromisoformat(latest["created_at"])
+        if made + CHECKIN_AFTER <= now < made + timedelta(days=7) and await pairing_db.claim_job(
+            db, guild_id, latest["iso_week"], "checkin", now
+        ):
+            groups = [g for g in await pairing_db.groups_of_round(db, latest["id"]) if g["thread_id"]]
+    return notice_week, groups

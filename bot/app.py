@@ -25,6 +25,8 @@ COGS = (
     "cogs.prompt_library",
     "cogs.pairing_delivery",
     "cogs.pairing",
+    "cogs.participation",
+    "cogs.stats",
 )
 
 # The permissions the invite asks for, and why (the README lists them from this table).

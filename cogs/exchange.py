@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import TYPE_CHECKING
 
 import discord
@@ -12,8 +13,9 @@ from bot.db import guilds as guild_db
 from bot.db import pairing as pairing_db
 from bot.domain import schedule
 from bot.domain.themes import shipped_themes
-from bot.services import membership, pairing
+from bot.services import membership, pairing, privacy
 from cogs.common import NO_MENTIONS, interests_choices, thread_link, timezone_choices
+from cogs.views import ConfirmView
 
 if TYPE_CHECKING:
     from bot.app import BridgesBot
@@ -231,6 +233,40 @@ class Exchange(
                 )
             text = "\n".join(lines)
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @app_commands.command(
+        name="mydata", description="Everything Bridges stores about you here, as a JSON file"
+    )
+    async def mydata(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        data = await privacy.export_member(
+            self.bot.db, interaction.guild_id or 0, interaction.user.id, self.bot.now()
+        )
+        await interaction.followup.send(
+            "Everything Bridges stores about you in this server:",
+            file=discord.File(io.BytesIO(data), filename="bridges-my-data.json"),
+            ephemeral=True,
+        )
+
+    @app_commands.command(
+        name="forget", description="Erase everything Bridges stores about you in this server"
+    )
+    async def forget(self, interaction: discord.Interaction) -> None:
+        async def confirmed(inner: discord.Interaction) -> str:
+            await privacy.forget_member(self.bot.db, inner.guild_id or 0, inner.user.id)
+            return (
+                "Done: your settings, blocks, participation events and suggestions are erased, and your place in "
+                "past groups is now an anonymous former member. `/exchange join` starts afresh."
+            )
+
+        await interaction.response.send_message(
+            "This erases everything Bridges stores about you in this server: your settings, the members you "
+            "blocked, your participation events, your pending suggestions, and your name in past groups. "
+            "It cannot be undone. (Blocks other members placed on you stay, so nobody who blocked you is paired "
+            "with you.)",
+            view=ConfirmView(interaction.user.id, confirmed),
+            ephemeral=True,
+        )
 
 
 async def setup(bot: BridgesBot) -> None:

@@ -10,6 +10,7 @@ from discord import app_commands
 from bot.db import guilds as guild_db
 from bot.domain import schedule
 from bot.errors import UserError
+from bot.services import privacy
 from cogs.common import NO_MENTIONS, WEEKDAY_CHOICES, ModeratorCog, timezone_choices
 from cogs.scheduler import PROMPT_PERMISSIONS, Scheduler, missing_permissions, permission_names
 
@@ -196,6 +197,21 @@ class Setup(
             allowed_mentions=NO_MENTIONS,
         )
 
+    @app_commands.command(
+        name="retention", description="How long participation events and pairing history are kept"
+    )
+    @app_commands.describe(weeks="Weeks to keep them (4-260, default 52); older ones are deleted daily")
+    async def retention(
+        self, interaction: discord.Interaction, weeks: app_commands.Range[int, 4, 260]
+    ) -> None:
+        if not 4 <= weeks <= 260:
+            raise UserError("Keep participation data for 4 to 260 weeks.")
+        await privacy.set_retention(self.bot.db, interaction.guild_id or 0, weeks, self.bot.now())
+        await interaction.response.send_message(
+            f"Participation events and pairing history older than {weeks} weeks will be deleted (checked daily).",
+            ephemeral=True,
+        )
+
     @app_commands.command(name="show", description="This server's whole Bridges configuration and next times")
     async def show(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
@@ -227,6 +243,8 @@ class Setup(
             lines.append(f"**Pairing problem:** {row['pairing_problem']}")
         role = f"<@&{row['moderator_role_id']}>" if row["moderator_role_id"] else "none (Manage Server only)"
         lines.append(f"**Moderator role:** {role}")
+        if row["report_channel_id"]:
+            lines.append(f"**Reports go to:** <#{row['report_channel_id']}>")
         lines.append(f"**Participation log kept for:** {row['retention_weeks']} weeks")
         await interaction.response.send_message(
             "\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS

@@ -24,3 +24,15 @@ async def record(
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         (guild_id, user_id, kind, iso_week, round_id, group_size, now.isoformat()),
     )
+
+
+async def record_once_a_week(
+    conn: aiosqlite.Connection, guild_id: int, user_id: int, kind: str, iso_week: str, now: datetime
+) -> bool:
+    """Append the event unless the member already has one of this kind that week (stores the least)."""
+    cursor = await conn.execute(
+        "INSERT INTO events (guild_id, user_id, kind, iso_week, created_at) SELECT ?, ?, ?, ?, ? "
+        "WHERE NOT EXISTS (SELECT 1 FROM events WHERE guild_id = ? AND user_id = ? AND kind = ? AND iso_week = ?)",
+        (guild_id, user_id, kind, iso_week, now.isoformat(), guild_id, user_id, kind, iso_week),
+    )
+    return cursor.rowcount > 0

@@ -1,0 +1,103 @@
+"""Members' data rights (export, erase), the retention purge, and the opt-in prompt-reply log."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.db import Database, events, members
+from bot.db import guilds as guild_db
+from bot.db import pairing as pairing_db
+from bot.db import privacy as privacy_db
+from bot.db import prompts as prompt_db
+from bot.domain import schedule
+
+log = logging.getLogger(__name__)
+
+
+async def export_member(db: Database, guild_id: int, user_id: int, now: datetime) -> bytes:
+    """Everything stored about the member in this server, as JSON."""
+    row = await members.get(db, guild_id, user_id)
+    suggestions = [dict(r) for r in await privacy_db.member_suggestions(db, guild_id, user_id)]
+    member: dict[str, Any] | None = None
+    if row is not None:
+        member = {
+            "user_id": str(user_id),
+            "opted_in": row["status"] == "active",
+            "timezone": row["timezone"],
+            "interests": [i for i in row["interests"].split(",") if i],
+            "frequency": row["frequency"],
+            "paused_until": row["paused_until"],
+            "skip_week": row["skip_week"],
+            "last_sat_out_week": row["last_sat_out_week"],
+            "joined_at": row["joined_at"],
+            "updated_at": row["updated_at"],
+            "suggestions": suggestions,
+        }
+    elif suggestions:
+        member = {"user_id": str(user_id), "opted_in": False, "suggestions": suggestions}
+    rounds = []
+    for r in await pairing_db.member_rounds(db, guild_id, user_id):
+        others = [int(x) for x in (r["others"] or "").split(",") if x]
+        rounds.append(
+            {
+                "week": r["iso_week"],
+                "members": ["a former member" if o == 0 else str(o) for o in others],
+                "thread_id": str(r["thread_id"]) if r["thread_id"] else None,
+                "checkin": r["checkin"],
+                "left_pairing_at": r["left_at"],
+            }
+        )
+    data = {
+        "member": member,
+        "blocks": [
+            {"user_id": str(b["blocked_id"]), "since": b["created_at"]}
+            for b in await privacy_db.member_blocks(db, guild_id, user_id)
+        ],
+        "rounds": rounds,
+        "events": [dict(e) for e in await privacy_db.member_events(db, guild_id, user_id)],
+        "exported_at": now.isoformat(),
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8")
+
+
+async def forget_member(db: Database, guild_id: int, user_id: int) -> None:
+    await privacy_db.forget(db, guild_id, user_id)
+    log.info("erased a member's data in a server at their request")
+
+
+async def purge_expired(db: Database, now: datetime) -> tuple[int, int]:
+    """Apply each server's retention: events and pairing rounds older than it are deleted."""
+    total_events = total_rounds = 0
+    for row in await privacy_db.all_guild_retention(db):
+        cutoff = now - timedelta(weeks=row["retention_weeks"])
+        cutoff_week = schedule.week_key(cutoff, schedule.zone(row["timezone"]))
+        removed_events, removed_rounds = await privacy_db.purge_before(
+            db, row["guild_id"], cutoff, cutoff_week
+        )
+        total_events += removed_events
+        total_rounds += removed_rounds
+    if total_events or total_rounds:
+        log.info("retention purge removed %d events and %d rounds", total_events, total_rounds)
+    return total_events, total_rounds
+
+
+async def set_retention(db: Database, guild_id: int, weeks: int, now: datetime) -> None:
+    await guild_db.ensure(db, guild_id, now)
+    await guild_db.set_value(db, guild_id, "retention_weeks", weeks)
+
+
+async def record_prompt_reply(
+    db: Database, guild_id: int, user_id: int, thread_id: int, now: datetime
+) -> bool:
+    """Log that an opted-in member wrote in a weekly prompt's thread (only that; never what)."""
+    week = await prompt_db.week_of_thread(db, guild_id, thread_id)
+    if week is None:
+        return False
+    row = await members.get(db, guild_id, user_id)
+    if row is None or row["status"] != "active":
+        return False
+    async with db.transaction() as conn:
+        return await events.record_once_a_week(conn, guild_id, user_id, "prompt_reply", week, now)

@@ -1,0 +1,124 @@
+"""Participation per week, in aggregate only: numbers and a chart, small counts masked."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.db import Database
+from bot.db import guilds as guild_db
+from bot.db import stats as stats_db
+from bot.domain import schedule
+
+SMALL = 3  # counts below this (but above zero) are shown as "<3"
+
+
+@dataclass(frozen=True)
+class WeekFigures:
+    week: str
+    opted_in: int
+    paired: int
+    groups_met: int
+    answered: int
+    prompt_participants: int
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.answered / self.paired if self.paired else None
+
+
+def masked(value: int, week_small: bool) -> str:
+    if value == 0 and not week_small:
+        return "0"
+    if week_small or value < SMALL:
+        return f"<{SMALL}"
+    return str(value)
+
+
+def shown(row: WeekFigures) -> dict[str, str]:
+    """The figures as shown to moderators: a week with fewer than 3 participants shows only "<3"."""
+    small = 0 < row.opted_in < SMALL
+    rate = row.response_rate
+    return {
+        "week": row.week,
+        "opted_in": masked(row.opted_in, small),
+        "paired": masked(row.paired, small),
+        "groups_met": masked(row.groups_met, small),
+        "checkin_response_rate": "-"
+        if rate is None
+        else (f"<{SMALL}" if small or row.paired < SMALL else f"{rate:.0%}"),
+        "prompt_participants": masked(row.prompt_participants, small),
+    }
+
+
+async def weekly(db: Database, guild_id: int, weeks: int, now: datetime) -> list[WeekFigures]:
+    tz = schedule.zone(await guild_db.timezone_of(db, guild_id))
+    current = schedule.week_key(now, tz)
+    keys = [schedule.shift_week(current, -i, tz) for i in range(weeks - 1, -1, -1)]
+    prompt_people = await stats_db.event_users(db, guild_id, keys, "prompt_reply")
+    rounds = await stats_db.round_figures(db, guild_id, keys)
+    result = []
+    for key in keys:
+        end = schedule.week_start(key, tz) + timedelta(days=7)
+        opted = await stats_db.opted_in_by(db, guild_id, min(end, now).isoformat())
+        members_in_groups, answered, met = rounds.get(key, (0, 0, 0))
+        result.append(WeekFigures(key, opted, members_in_groups, met, answered, prompt_people.get(key, 0)))
+    return result
+
+
+COLUMNS = ("week", "opted_in", "paired", "groups_met", "checkin_response_rate", "prompt_participants")
+
+
+def to_csv(rows: list[WeekFigures]) -> bytes:
+    out = io.StringIO(newline="")
+    writer = csv.DictWriter(out, fieldnames=COLUMNS)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(shown(row))
+    return out.getvalue().encode("utf-8")
+
+
+def summary(rows: list[WeekFigures]) -> str:
+    lines = ["week | opted in | paired | groups met | check-in answers | prompt thread"]
+    for row in rows:
+        s = shown(row)
+        lines.append(
+            f"{s['week']} | {s['opted_in']} | {s['paired']} | {s['groups_met']} | {s['checkin_response_rate']} | "
+            f"{s['prompt_participants']}"
+        )
+    return "\n".join(lines)
+
+
+def render_chart(rows: list[WeekFigures]) -> bytes:
+    """A PNG line chart of the weekly figures. CPU work: call it off the event loop."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(8, 4), dpi=100)
+    axes = figure.add_subplot()
+    labels = [r.week.split("-")[1] for r in rows]
+    series = {
+        "opted in": [r.opted_in for r in rows],
+        "paired": [r.paired for r in rows],
+        "groups that met": [r.groups_met for r in rows],
+        "prompt thread": [r.prompt_participants for r in rows],
+    }
+    for name, values in series.items():
+        # A week with fewer than 3 participants is left out of the chart, as it is masked in the numbers.
+        plotted = [
+            v if r.opted_in >= SMALL and (v == 0 or v >= SMALL) else float("nan")
+            for v, r in zip(values, rows, strict=True)
+        ]
+        axes.plot(labels, plotted, marker="o", label=name)
+    axes.set_title("Participation per week (counts under 3 are hidden)")
+    axes.set_xlabel("ISO week")
+    axes.set_ylabel("members / groups")
+    axes.legend(loc="upper left", fontsize="small")
+    axes.grid(alpha=0.3)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", bbox_inches="tight")
+    return buffer.getvalue()

@@ -111,6 +111,9 @@ async def insert_round(
     if cursor.rowcount == 0:
         return None
     round_id = int(cursor.lastrowid or 0)
+    await conn.execute(
+        "UPDATE rounds SET member_count = ? WHERE id = ?", (sum(len(g) for g in groups), round_id)
+    )
     for position, members in enumerate(groups, start=1):
         group_cursor = await conn.execute(
             "INSERT INTO groups (guild_id, round_id, position) VALUES (?, ?, ?)",
@@ -167,10 +170,34 @@ async def membership_in_group(db: Database, group_id: int, user_id: int) -> sqli
     )
 
 
-async def set_checkin(conn: aiosqlite.Connection, group_id: int, user_id: int, answer: str) -> None:
+async def set_checkin(conn: aiosqlite.Connection, group_id: int, user_id: int, answer: str | None) -> None:
+    """Record (or, with None, clear) a check-in answer and keep the round's counters in step."""
+
+    async def group_met() -> bool:
+        row = await (
+            await conn.execute("SELECT 1 FROM group_members WHERE group_id = ? AND checkin = 'met'", (group_id,))
+        ).fetchone()
+        return row is not None
+
+    old = await (
+        await conn.execute(
+            "SELECT checkin FROM group_members WHERE group_id = ? AND user_id = ?", (group_id, user_id)
+        )
+    ).fetchone()
+    if old is None:
+        return
+    met_before = await group_met()
     await conn.execute(
         "UPDATE group_members SET checkin = ? WHERE group_id = ? AND user_id = ?", (answer, group_id, user_id)
     )
+    answered = (answer is not None) - (old[0] is not None)
+    met = int(await group_met()) - int(met_before)
+    if answered or met:
+        await conn.execute(
+            "UPDATE rounds SET answered_count = answered_count + ?, met_groups = met_groups + ? "
+            "WHERE id = (SELECT round_id FROM groups WHERE id = ?)",
+            (answered, met, group_id),
+        )
 
 
 async def set_left(conn: aiosqlite.Connection, group_id: int, user_id: int, now: datetime) -> None:

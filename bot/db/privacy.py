@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
+from bot.db import pairing
 from bot.db.connection import Database
 
 
@@ -37,6 +38,14 @@ async def forget(db: Database, guild_id: int, user_id: int) -> None:
     Blocks that others placed on them, and moderator exclusions, stay: they protect other people.
     """
     async with db.transaction() as conn:
+        answered = await (
+            await conn.execute(
+                "SELECT group_id FROM group_members WHERE guild_id = ? AND user_id = ? AND checkin IS NOT NULL",
+                (guild_id, user_id),
+            )
+        ).fetchall()
+        for (group_id,) in answered:
+            await pairing.set_checkin(conn, group_id, user_id, None)  # keeps the round's counters right
         await conn.execute("DELETE FROM members WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
         await conn.execute("DELETE FROM blocks WHERE guild_id = ? AND blocker_id = ?", (guild_id, user_id))
         await conn.execute("DELETE FROM events WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))

@@ -6,20 +6,23 @@ from bot.db.connection import Database
 
 
 async def opted_in_by(db: Database, guild_id: int, week_end_iso: str) -> int:
-    """Members who had joined by the end of that week and had not left by then."""
-    row = await db.fetchone(
-        "SELECT count(*) FROM members WHERE guild_id = ? AND joined_at <= ? "
-        "AND (status = 'active' OR updated_at >= ?)",
-        (guild_id, week_end_iso, week_end_iso),
+    """Members who had joined by the end of that week, less those who had left by then (two index counts)."""
+    joined = await db.fetchone(
+        "SELECT count(*) FROM members WHERE guild_id = ? AND joined_at <= ?", (guild_id, week_end_iso)
     )
-    return int(row[0]) if row else 0
+    left = await db.fetchone(
+        "SELECT count(*) FROM members WHERE guild_id = ? AND status = 'left' AND updated_at <= ?",
+        (guild_id, week_end_iso),
+    )
+    return int(joined[0] if joined else 0) - int(left[0] if left else 0)
 
 
-async def event_users(db: Database, guild_id: int, weeks: list[str], kind: str) -> dict[str, int]:
+async def event_counts(db: Database, guild_id: int, weeks: list[str], kind: str) -> dict[str, int]:
+    """Events of one kind per week (for kinds written at most once per member and week)."""
     marks = ",".join("?" for _ in weeks)
     rows = await db.fetchall(
-        f"SELECT iso_week, count(DISTINCT user_id) FROM events WHERE guild_id = ? AND kind = ? "
-        f"AND iso_week IN ({marks}) GROUP BY iso_week",
+        f"SELECT iso_week, count(*) FROM events WHERE guild_id = ? AND kind = ? AND iso_week IN ({marks}) "
+        "GROUP BY iso_week",
         [guild_id, kind, *weeks],
     )
     return {r[0]: r[1] for r in rows}
@@ -29,10 +32,8 @@ async def round_figures(db: Database, guild_id: int, weeks: list[str]) -> dict[s
     """{week: (group members, members who answered the check-in, groups where someone pressed We met)}."""
     marks = ",".join("?" for _ in weeks)
     rows = await db.fetchall(
-        f"SELECT r.iso_week, count(gm.id), count(gm.checkin), "
-        f"count(DISTINCT CASE WHEN gm.checkin = 'met' THEN gm.group_id END) "
-        f"FROM rounds r JOIN groups g ON g.round_id = r.id JOIN group_members gm ON gm.group_id = g.id "
-        f"WHERE r.guild_id = ? AND r.iso_week IN ({marks}) GROUP BY r.iso_week",
+        f"SELECT iso_week, member_count, answered_count, met_groups FROM rounds WHERE guild_id = ? "
+        f"AND iso_week IN ({marks})",
         [guild_id, *weeks],
     )
     return {r[0]: (r[1], r[2], r[3]) for r in rows}

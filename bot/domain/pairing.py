@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 CIRCLE_LIMIT = 400
 EXACT_LIMIT = 96
 NEIGHBOUR_WINDOW = 5
+GREEDY_PASSES = 6
+IMPROVE_LIMIT = 10_000  # pairs; beyond this the greedy result stands
+IMPROVE_SWEEPS = 12
 BLOCKED = 10**9
 REPEAT = 10**6
 
@@ -168,24 +171,51 @@ def circle_round(ids: Sequence[int], r: int) -> list[tuple[int, int]]:
     return pairs
 
 
+def _circle_layout(ordered: list[int | None]) -> list[int | None]:
+    """Place members on the circle so that mirror positions hold neighbours in preference order.
+
+    Round r of the circle pairs positions r+k and r−k; with this layout the rounds near r = 0 pair each
+    member with someone close to them in (timezone, interests) order, so the first weeks of a stable group
+    are both repeat-free and well matched.
+    """
+    fixed, rest = ordered[-1], ordered[:-1]
+    m = len(rest)
+    slots: list[int | None] = [None] * m
+    for index, member in enumerate(rest):
+        j = index // 2
+        slots[j if index % 2 == 0 else m - 1 - j] = member
+    return [*slots, fixed]
+
+
 def _circle_pairs(
     ids: list[int], costs: _Costs, rng: random.Random
 ) -> tuple[list[tuple[int, int]], list[int]]:
-    extra: list[int] = []
-    pool = list(ids)
-    if len(pool) % 2:
-        # Leave out one member for a trio: the one whose best pairing costs least to give up (seeded tie).
-        extra = [pool.pop(rng.randrange(len(pool)))]
-    rounds = list(range(len(pool) - 1))
+    by_id = costs.by_id
+
+    def key(i: int) -> tuple[int, tuple[str, ...], int]:
+        offset = by_id[i].utc_offset_minutes
+        return (offset if offset is not None else 10**6, tuple(sorted(by_id[i].interests)), i)
+
+    ordered: list[int | None] = sorted(ids, key=key)
+    if len(ordered) % 2:
+        ordered.append(None)  # a "bye": whoever meets it this week joins another group
+    circle = _circle_layout(ordered)
+    rounds = list(range(len(circle) - 1))
     rng.shuffle(rounds)
-    best: tuple[int, list[tuple[int, int]]] | None = None
+    best: tuple[int, list[tuple[int, int]], list[int]] | None = None
     for r in rounds:
-        pairs = circle_round(pool, r)
+        pairs: list[tuple[int, int]] = []
+        extra: list[int] = []
+        for a, b in circle_round(circle, r):  # type: ignore[arg-type]
+            if a is None or b is None:
+                extra.append(b if a is None else a)
+            else:
+                pairs.append((a, b))
         total = sum(costs.pair(a, b) for a, b in pairs)
         if best is None or total < best[0]:
-            best = (total, pairs)
+            best = (total, pairs, extra)
     assert best is not None
-    return best[1], extra
+    return best[1], best[2]
 
 
 def _greedy_pairs(
@@ -203,47 +233,82 @@ def _greedy_pairs(
         for theme in by_id[i].interests:
             mask |= 1 << theme_bits.setdefault(theme, len(theme_bits))
         masks[i] = mask
-    jitter = {i: rng.random() for i in ids}
     unknown = 10**6
-    offsets = {
-        i: (by_id[i].utc_offset_minutes if by_id[i].utc_offset_minutes is not None else unknown) for i in ids
-    }
-    ordered = sorted(ids, key=lambda i: (offsets[i], masks[i], jitter[i]))
+    offsets = {i: (by_id[i].utc_offset_minutes if by_id[i].utc_offset_minutes is not None else unknown) for i in ids}
     last_met, blocks = costs.last_met, costs.blocks
-    # Scores are small integers, so edges go into one bucket per score instead of being sorted; within a
-    # bucket the seeded order of `ordered` decides.
-    buckets: list[list[tuple[int, int]]] = [[] for _ in range(7)]
-    count = len(ordered)
-    for index in range(count):
-        a = ordered[index]
-        off_a, mask_a = offsets[a], masks[a]
-        for b in ordered[index + 1 : index + 1 + NEIGHBOUR_WINDOW]:
-            key = (a, b) if a < b else (b, a)
-            if key in blocks or key in last_met:
-                continue
-            off_b = offsets[b]
-            if off_a == unknown or off_b == unknown:
-                tz = 1
-            else:
-                gap = abs(off_a - off_b)
-                if gap > 720:
-                    gap = 1440 - gap
-                tz = 3 if gap <= 60 else 2 if gap <= 180 else 1 if gap <= 360 else 0
-            shared = (mask_a & masks[b]).bit_count()
-            buckets[tz + (shared if shared < 3 else 3)].append((a, b))
     taken: set[int] = set()
     pairs: list[tuple[int, int]] = []
-    for bucket in reversed(buckets):
-        for a, b in bucket:
-            if a not in taken and b not in taken:
-                taken.add(a)
-                taken.add(b)
-                pairs.append((a, b))
+    remaining = list(ids)
+    # Each pass sorts who is still unpaired by (timezone, interests, fresh jitter) and matches neighbours,
+    # best score first. Later passes see new neighbours, once history has used up the nearest ones.
+    for attempt in range(GREEDY_PASSES):
+        if len(remaining) < 2:
+            break
+        jitter = {i: rng.random() for i in remaining}
+        if attempt == 0:
+            ordered = sorted(remaining, key=lambda i: (offsets[i], masks[i], jitter[i]))
+        else:  # same timezone, random order: new neighbours every pass
+            ordered = sorted(remaining, key=lambda i: (offsets[i], jitter[i]))
+        # Scores are small integers, so edges go into one bucket per score instead of being sorted.
+        buckets: list[list[tuple[int, int]]] = [[] for _ in range(7)]
+        count = len(ordered)
+        for index in range(count):
+            a = ordered[index]
+            off_a, mask_a = offsets[a], masks[a]
+            for b in ordered[index + 1 : index + 1 + NEIGHBOUR_WINDOW]:
+                key = (a, b) if a < b else (b, a)
+                if key in blocks or key in last_met:
+                    continue
+                off_b = offsets[b]
+                if off_a == unknown or off_b == unknown:
+                    tz = 1
+                else:
+                    gap = abs(off_a - off_b)
+                    if gap > 720:
+                        gap = 1440 - gap
+                    tz = 3 if gap <= 60 else 2 if gap <= 180 else 1 if gap <= 360 else 0
+                shared = (mask_a & masks[b]).bit_count()
+                buckets[tz + (shared if shared < 3 else 3)].append((a, b))
+        for bucket in reversed(buckets):
+            for a, b in bucket:
+                if a not in taken and b not in taken:
+                    taken.add(a)
+                    taken.add(b)
+                    pairs.append((a, b))
+        remaining = [i for i in ordered if i not in taken]
+        if len(remaining) < max(2, count // 50):
+            break
+    ordered = remaining
     rest = [i for i in ordered if i not in taken]
     rng.shuffle(rest)
     extra = [rest.pop()] if len(rest) % 2 else []
     pairs += [(rest[i], rest[i + 1]) for i in range(0, len(rest), 2)]
+    if len(pairs) <= IMPROVE_LIMIT:
+        pairs = _improve(pairs, costs, rng, offsets)
     return pairs, extra
+
+
+def _improve(
+    pairs: list[tuple[int, int]], costs: _Costs, rng: random.Random, offsets: dict[int, int]
+) -> list[tuple[int, int]]:
+    """Local search: swap partners between two pairs of nearby timezones when that raises the preference
+    score without creating a repeat or a blocked pair."""
+    pairs = sorted(pairs, key=lambda p: (offsets[p[0]], p))
+    count = len(pairs)
+    span = 40
+    for _ in range(IMPROVE_SWEEPS):
+        for i in range(count):
+            j = i + rng.randint(-span, span)
+            if j == i or not 0 <= j < count:
+                continue
+            a, b = pairs[i]
+            c, d = pairs[j]
+            before = costs.pair(a, b) + costs.pair(c, d)
+            for first, second in (((a, c), (b, d)), ((a, d), (b, c))):
+                if costs.pair(*first) + costs.pair(*second) < before:
+                    pairs[i], pairs[j] = first, second
+                    break
+    return pairs
 
 
 def _repair(pairs: list[tuple[int, int]], costs: _Costs, rng: random.Random) -> list[tuple[int, int]]:

@@ -57,7 +57,7 @@ async def weekly(db: Database, guild_id: int, weeks: int, now: datetime) -> list
     tz = schedule.zone(await guild_db.timezone_of(db, guild_id))
     current = schedule.week_key(now, tz)
     keys = [schedule.shift_week(current, -i, tz) for i in range(weeks - 1, -1, -1)]
-    prompt_people = await stats_db.event_users(db, guild_id, keys, "prompt_reply")
+    prompt_people = await stats_db.event_counts(db, guild_id, keys, "prompt_reply")
     rounds = await stats_db.round_figures(db, guild_id, keys)
     result = []
     for key in keys:

@@ -80,6 +80,7 @@ class Exchange:
     payload: dict[str, Any]
     created_at: float
     callback_type: int | None = None
+    acknowledged_at: float | None = None  # loop time of the first callback, for latency figures
     original: Sent | None = None
     deferred: bool = False
     followups: list[Sent] = field(default_factory=list)

@@ -743,6 +743,8 @@ class FakeDiscord:
         headers = dict(getattr(self, "_last_headers", {})) if limited_headers else {}
         headers.update(extra or {})
         headers["Content-Type"] = "application/json"  # exactly, as Discord sends it (no charset)
+        # Discord's API answers through Google's front end; discord.py reads a 429 without it as a Cloudflare ban.
+        headers["Via"] = "1.1 google"
         return web.Response(body=json.dumps(data).encode(), status=status, headers=headers)
 
     async def _read_body(self, request: web.Request) -> tuple[Any, list[tuple[str, bytes]]]:
@@ -865,6 +867,7 @@ class FakeDiscord:
         elif kind == 9:
             exchange.modal = data
         exchange.callback_type = kind
+        exchange.acknowledged_at = asyncio.get_running_loop().time()
         exchange._notify()
         response: dict[str, Any] = {
             "interaction": {

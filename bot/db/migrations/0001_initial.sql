@@ -41,6 +41,8 @@ CREATE TABLE members (
     updated_at        TEXT    NOT NULL,
     PRIMARY KEY (guild_id, user_id)
 );
+CREATE INDEX members_joined ON members (guild_id, joined_at);
+CREATE INDEX members_left ON members (guild_id, updated_at) WHERE status = 'left';
 
 CREATE TABLE blocks (
     guild_id   INTEGER NOT NULL,
@@ -116,6 +118,10 @@ CREATE TABLE rounds (
     prompt_id  INTEGER REFERENCES prompts (id),
     status     TEXT    NOT NULL DEFAULT 'delivering' CHECK (status IN ('delivering', 'delivered', 'stopped')),
     created_at TEXT    NOT NULL,
+    -- Aggregates kept as they change, so /stats reads a few rows instead of every group member.
+    member_count   INTEGER NOT NULL DEFAULT 0,
+    answered_count INTEGER NOT NULL DEFAULT 0,
+    met_groups     INTEGER NOT NULL DEFAULT 0,
     UNIQUE (guild_id, iso_week)
 );
 
@@ -163,5 +169,5 @@ CREATE TABLE events (
     group_size INTEGER,
     created_at TEXT    NOT NULL
 );
-CREATE INDEX events_guild_week ON events (guild_id, iso_week);
+CREATE INDEX events_guild_kind_week ON events (guild_id, kind, iso_week);
 CREATE INDEX events_guild_user ON events (guild_id, user_id);

@@ -40,7 +40,9 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def start_bot(fake: FakeDiscord, db_path: Path, clock=None) -> tuple[BridgesBot, asyncio.Task]:
-    settings = load_settings({"DISCORD_TOKEN": fake.token, "DATABASE_PATH": str(db_path)}, env_file=db_path.parent / "x")
+    settings = load_settings(
+        {"DISCORD_TOKEN": fake.token, "DATABASE_PATH": str(db_path)}, env_file=db_path.parent / "x"
+    )
     bot = BridgesBot(settings, guild_ready_timeout=0.05, clock=clock)
     task = asyncio.create_task(bot.start(fake.token))
     await asyncio.wait_for(bot.wait_until_ready(), 60)
@@ -104,12 +106,21 @@ async def delivery(members: int) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "b.sqlite3"
         db = await open_database(path)
-        now = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)  # a Monday morning; the round's own slot is Sunday night
+        now = datetime(
+            2026, 11, 16, 9, 0, tzinfo=UTC
+        )  # a Monday morning; the round's own slot is Sunday night
         await guild_db.ensure(db, guild["id"], now)
         for person in people:
-            await membership.join(db, guild["id"], person.id, timezone=None, interests=None, frequency=None, now=now)
+            await membership.join(
+                db, guild["id"], person.id, timezone=None, interests=None, frequency=None, now=now
+            )
         await guild_db.set_pairing_schedule(
-            db, guild["id"], channel_id=channel.id, day=6, at="23:00", group_size=2,
+            db,
+            guild["id"],
+            channel_id=channel.id,
+            day=6,
+            at="23:00",
+            group_size=2,
             odd_policy="trio",
         )
         await db.close()
@@ -165,7 +176,9 @@ async def startup(servers: int, members: int) -> dict:
         stamp = now.isoformat()
         async with db.transaction() as conn:
             for guild in guilds:
-                await conn.execute("INSERT INTO guild_settings (guild_id, created_at) VALUES (?, ?)", (guild["id"], stamp))
+                await conn.execute(
+                    "INSERT INTO guild_settings (guild_id, created_at) VALUES (?, ?)", (guild["id"], stamp)
+                )
                 await conn.executemany(
                     "INSERT INTO members (guild_id, user_id, joined_at, updated_at) VALUES (?, ?, ?, ?)",
                     [(guild["id"], 10**17 + i, stamp, stamp) for i in range(members)],
@@ -177,8 +190,14 @@ async def startup(servers: int, members: int) -> dict:
             syncs_before = len(fake.sync_requests)
             started = time.perf_counter()
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "tests.fakediscord.launch", fake.base_url, cwd=folder, env=env,
-                stderr=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL,
+                sys.executable,
+                "-m",
+                "tests.fakediscord.launch",
+                fake.base_url,
+                cwd=folder,
+                env=env,
+                stderr=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.DEVNULL,
             )
             assert proc.stderr is not None
             while True:
@@ -200,7 +219,9 @@ async def startup(servers: int, members: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("case", choices=["latency", "delivery", "startup"])
     parser.add_argument("--members", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=200)

@@ -61,7 +61,11 @@ async def build(path: Path, members: int, weeks: int, now: datetime) -> None:
                 "INSERT INTO groups (guild_id, round_id, position, thread_id) VALUES (?, ?, ?, ?)",
                 [(GUILD, round_id, p, 10**18 + week * members + p) for p in range(members // 2)],
             )
-            first_group = (await (await conn.execute("SELECT min(id) FROM groups WHERE round_id = ?", (round_id,))).fetchone())[0]
+            first_group = (
+                await (
+                    await conn.execute("SELECT min(id) FROM groups WHERE round_id = ?", (round_id,))
+                ).fetchone()
+            )[0]
             answers = ("met", "not_yet", None, None)
             rows = []
             events = []
@@ -144,7 +148,9 @@ async def measure(members: int, weeks: int) -> list[dict]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--weeks", type=int, default=52)
     args = parser.parse_args()

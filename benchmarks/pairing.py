@@ -67,7 +67,9 @@ def quality(groups, members, last_met, blocks) -> dict:
         "repeat_pairs": sum(1 for a, b in pairs if pair_key(a, b) in last_met),
         "blocked_pairs": sum(1 for a, b in pairs if pair_key(a, b) in blocks),
         "left_out": len(by_id) - len(placed),
-        "mean_preference": round(sum(preference(by_id[a], by_id[b]) for a, b in pairs) / max(1, len(pairs)), 3),
+        "mean_preference": round(
+            sum(preference(by_id[a], by_id[b]) for a, b in pairs) / max(1, len(pairs)), 3
+        ),
     }
 
 
@@ -139,7 +141,9 @@ def stable_case(n: int, seed: int) -> dict:
         if plan.repeats and engine_first_repeat is None:
             engine_first_repeat = week + 1
         last_met.update(history_from_groups([(week, plan.groups)]))
-        naive = {pair_key(a, b) for g in shuffle_round(members, rng) for i, a in enumerate(g) for b in g[i + 1 :]}
+        naive = {
+            pair_key(a, b) for g in shuffle_round(members, rng) for i, a in enumerate(g) for b in g[i + 1 :]
+        }
         if naive & shuffle_met and shuffle_first_repeat is None:
             shuffle_first_repeat = week + 1
         shuffle_met |= naive
@@ -155,11 +159,15 @@ def stable_case(n: int, seed: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--members", type=int, nargs="*", default=[])
     parser.add_argument("--weeks", type=int, default=26)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--exact-limit", type=int, default=2000, help="compute the exact reference up to this N")
+    parser.add_argument(
+        "--exact-limit", type=int, default=2000, help="compute the exact reference up to this N"
+    )
     parser.add_argument("--stable", type=int, nargs="*", default=[])
     parser.add_argument("--seeds", type=int, default=5)
     args = parser.parse_args()

@@ -79,6 +79,14 @@ class Scheduler(commands.Cog):
     async def _tick_failed(self, error: BaseException) -> None:
         log.error("the scheduler loop failed", exc_info=error)
 
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        """A (re)connection, perhaps after a long outage: catch up on every server at once."""
+        if self.tick.is_running() and self.tick.current_loop > 0:
+            for row in await guild_db.configured_guilds(self.bot.db):
+                if self.bot.get_guild(row["guild_id"]) is not None:
+                    self.kick(row["guild_id"])
+
     def kick(self, guild_id: int) -> None:
         """Re-evaluate a server's schedule now, in the background."""
         task = asyncio.create_task(self.run_guild(guild_id))
@@ -133,10 +141,20 @@ class Scheduler(commands.Cog):
             raise prompts.DeliveryProblem(
                 "the prompt channel no longer exists: choose another with `/setup prompts`"
             ) from exc
+        except discord.HTTPException as exc:
+            raise prompts.DeliveryProblem(
+                f"Discord did not accept the post for now (HTTP {exc.status}); it is tried again at the next check"
+            ) from exc
         week_number = item.iso_week.split("-W")[1]
         try:
             thread = await message.create_thread(name=f"{item.theme.name} · week {week_number}"[:100])
-        except discord.Forbidden:
+        except discord.HTTPException as exc:
+            if not isinstance(exc, discord.Forbidden):
+                return prompts.Published(
+                    message.id,
+                    None,
+                    f"the prompt was posted but Discord did not open its thread (HTTP {exc.status})",
+                )
             return prompts.Published(
                 message.id,
                 None,

@@ -175,7 +175,9 @@ async def set_checkin(conn: aiosqlite.Connection, group_id: int, user_id: int, a
 
     async def group_met() -> bool:
         row = await (
-            await conn.execute("SELECT 1 FROM group_members WHERE group_id = ? AND checkin = 'met'", (group_id,))
+            await conn.execute(
+                "SELECT 1 FROM group_members WHERE group_id = ? AND checkin = 'met'", (group_id,)
+            )
         ).fetchone()
         return row is not None
 

@@ -234,7 +234,9 @@ def _greedy_pairs(
             mask |= 1 << theme_bits.setdefault(theme, len(theme_bits))
         masks[i] = mask
     unknown = 10**6
-    offsets = {i: (by_id[i].utc_offset_minutes if by_id[i].utc_offset_minutes is not None else unknown) for i in ids}
+    offsets = {
+        i: (by_id[i].utc_offset_minutes if by_id[i].utc_offset_minutes is not None else unknown) for i in ids
+    }
     last_met, blocks = costs.last_met, costs.blocks
     taken: set[int] = set()
     pairs: list[tuple[int, int]] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from bot.db import Database, events, members
 from bot.db import guilds as guild_db
@@ -105,6 +105,7 @@ async def add(db: Database, guild_id: int, theme: str, text: str, note: str | No
 
 
 async def _existing(db: Database, guild_id: int, prompt_id: int):
+    await ensure_library(db, guild_id, datetime.now(UTC))
     row = await prompt_db.get(db, guild_id, prompt_id)
     if row is None:
         raise UserError(f"There is no prompt #{prompt_id} in this server. `/prompts list` shows the ids.")

@@ -93,6 +93,9 @@ class FakeDiscord:
         self.attachments: dict[int, bytes] = {}
         self.sessions: list[GatewaySession] = []
         self.faults: list[Fault] = []
+        self.resumable: dict[str, GatewaySession] = {}
+        self.identifies = 0
+        self.resumes = 0
         self.interaction_deadline = 3.0
         self.rate_limit = 50  # requests per bucket per window
         self.rate_window = 1.0
@@ -573,6 +576,8 @@ class FakeDiscord:
         session.intents = intents
         session.session_id = secrets.token_hex(16)
         self.sessions.append(session)
+        self.resumable[session.session_id] = session
+        self.identifies += 1
         ready = {
             "v": 10,
             "user": self.bot_user.payload(),
@@ -591,7 +596,25 @@ class FakeDiscord:
         self._touch()
 
     async def _resume(self, session: GatewaySession, data: dict[str, Any]) -> None:
-        await session.ws.close(code=4009, message=b"Session timed out.")
+        """Resume a known session: replay what it missed, then RESUMED. An unknown one is invalid (op 9)."""
+        old = self.resumable.get(data.get("session_id", ""))
+        if old is None:
+            await self._send(session, {"op": 9, "d": False, "s": None, "t": None})
+            return
+        self.resumes += 1
+        session.intents, session.session_id, session.seq = old.intents, old.session_id, old.seq
+        session.sent_events = old.sent_events
+        self.sessions.append(session)
+        self.resumable[session.session_id] = session
+        missed = [frame for frame in old.sent_events if frame["s"] > int(data.get("seq") or 0)]
+        for frame in missed:
+            await self._send(session, frame)
+        await self._send_dispatch(session, "RESUMED", {})
+        self._touch()
+
+    def forget_sessions(self) -> None:
+        """Make every session unresumable, as after a long outage: the next connection gets a new READY."""
+        self.resumable.clear()
 
     async def _send_dispatch(self, session: GatewaySession, name: str, data: dict[str, Any]) -> None:
         session.seq += 1

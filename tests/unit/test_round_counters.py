@@ -12,7 +12,9 @@ NOW = datetime(2026, 11, 18, 12, tzinfo=UTC)
 
 
 async def counters(db, round_id):
-    row = await db.fetchone("SELECT member_count, answered_count, met_groups FROM rounds WHERE id = ?", (round_id,))
+    row = await db.fetchone(
+        "SELECT member_count, answered_count, met_groups FROM rounds WHERE id = ?", (round_id,)
+    )
     return tuple(row)
 
 
@@ -20,7 +22,9 @@ async def test_counters_follow_checkins_changes_and_erasure(tmp_path):
     db = await open_database(tmp_path / "b.sqlite3")
     try:
         async with db.transaction() as conn:
-            round_id = await pairing_db.insert_round(conn, 1, "2026-W47", 5, None, [(10, 11), (12, 13, 14)], NOW)
+            round_id = await pairing_db.insert_round(
+                conn, 1, "2026-W47", 5, None, [(10, 11), (12, 13, 14)], NOW
+            )
         groups = [g["id"] for g in await pairing_db.groups_of_round(db, round_id)]
         assert await counters(db, round_id) == (5, 0, 0)
         async with db.transaction() as conn:

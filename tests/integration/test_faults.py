@@ -1,0 +1,137 @@
+"""Faults a long-running bot meets: outages, rate limits, dropped gateways, busy databases, two servers."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime
+
+import pytest
+
+PRIVATE = 12
+
+
+async def ask(fake, guild, who, command, options=None, timeout=15, **kwargs):
+    return await (await fake.slash(guild, who, command, options, **kwargs)).reply(timeout=timeout)
+
+
+@pytest.fixture
+async def server(fake, runner, world):
+    w = world(members=4)
+    w["prompts"] = fake.add_text_channel(w["guild"], "weekly-prompt")
+    w["pairs"] = fake.add_text_channel(w["guild"], "pairs")
+    await runner.start()
+    for member in w["members"]:
+        await ask(fake, w["guild"], member, "exchange join")
+    return w
+
+
+def posts(fake, channel):
+    return [m for m in fake.channel_messages(channel) if m.embeds]
+
+
+async def test_rate_limits_and_server_errors_delay_but_do_not_double(fake, server):
+    g, mod = server["guild"], server["mod"]
+    fake.fail("POST", r"^/channels/\d+/messages$", 429, count=2, retry_after=0.2)
+    fake.fail("POST", r"^/channels/\d+/messages/\d+/threads$", 502, count=1)  # discord.py retries these
+    await ask(fake, g, mod, "setup prompts", {"channel": server["prompts"], "day": "sunday", "time": "23:00"})
+    fake.fail("POST", r"^/channels/\d+/messages$", 503, count=1)  # ...not this one: the week waits
+    first = await ask(fake, g, mod, "prompts post-now", timeout=20)
+    assert "HTTP 503" in first.text and posts(fake, server["prompts"]) == []
+    reply = await ask(fake, g, mod, "prompts post-now", timeout=20)
+    assert "Posted" in reply.text
+    assert len(posts(fake, server["prompts"])) == 1 and len(fake.threads_in(server["prompts"], 11)) == 1
+
+    fake.fail("POST", r"^/channels/\d+/threads$", 429, count=1, retry_after=0.3)
+    fake.fail("POST", r"^/channels/\d+/messages$", 502, count=1)
+    await ask(fake, g, mod, "setup pairing", {"channel": server["pairs"], "day": "sunday", "time": "23:00"})
+    reply = await ask(fake, g, mod, "pairing run-now", timeout=20)
+    assert "2 groups" in reply.text and "Delivery stopped" not in reply.text
+    threads = fake.threads_in(server["pairs"], PRIVATE)
+    assert len(threads) == 2
+    assert all(sum(1 for m in fake.channel_messages(t) if m.buttons()) == 1 for t in threads)
+
+
+async def test_gateway_drop_resumes_and_commands_keep_working(fake, runner, server):
+    g = server["guild"]
+    await fake.drop_gateway(code=1006)
+    await fake.wait_for(lambda: fake.resumes == 1 and fake.sessions, timeout=20, what="the bot to resume")
+    assert fake.identifies == 1, "a resume, not a new session"
+    assert "You are in pairing" in (await ask(fake, g, server["members"][0], "exchange status")).text
+
+
+async def test_ready_after_a_long_outage_catches_up(fake, runner, server, clock):
+    g, mod = server["guild"], server["mod"]
+    await ask(fake, g, mod, "setup prompts", {"channel": server["prompts"], "day": "friday", "time": "09:00"})
+    await ask(fake, g, mod, "setup pairing", {"channel": server["pairs"], "day": "friday", "time": "10:00"})
+    assert posts(fake, server["prompts"]) == []
+    clock.moment = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)  # Saturday: both slots passed during the outage
+    fake.forget_sessions()
+    await fake.drop_gateway(code=4000)
+    await fake.wait_for(lambda: fake.identifies == 2, timeout=20, what="a new session")
+    await fake.wait_for(lambda: posts(fake, server["prompts"]), timeout=10, what="the missed post")
+    await fake.wait_for(
+        lambda: len(fake.threads_in(server["pairs"], PRIVATE)) == 2, timeout=10, what="the round"
+    )
+
+
+async def test_busy_database_makes_writes_wait_not_fail(fake, runner, server, tmp_path):
+    g, newcomer = server["guild"], fake.add_member(server["guild"], "newcomer")
+    other = sqlite3.connect(runner.database_path, timeout=5)
+    other.execute("BEGIN EXCLUSIVE")  # as a backup tool or a second process might
+    pending = asyncio.ensure_future(ask(fake, g, newcomer, "exchange join", timeout=20))
+    await fake.wait_for(
+        lambda: any(e.payload["data"]["options"] for e in fake.exchanges.values()), what="the join"
+    )
+    await asyncio.sleep(0)  # let the bot reach the locked database
+    other.rollback()
+    other.close()
+    reply = await pending
+    assert "You're in" in reply.text
+
+
+async def test_two_servers_never_see_each_others_data(fake, runner, world):
+    a, b = world(members=2), world(members=2)
+    for w in (a, b):
+        w["prompts"] = fake.add_text_channel(w["guild"], "prompts")
+    await runner.start()
+    ga, gb = a["guild"], b["guild"]
+    await ask(fake, ga, a["members"][0], "exchange join", {"interests": "family"})
+    await ask(
+        fake, ga, a["mod"], "prompts add", {"theme": "family", "text": "Only in server A: what do you cook?"}
+    )
+    await ask(
+        fake, ga, a["mod"], "setup prompts", {"channel": a["prompts"], "day": "monday", "time": "09:00"}
+    )
+    await ask(fake, ga, a["mod"], "prompts post-now")
+
+    assert "not joined" in (await ask(fake, gb, b["members"][0], "exchange status")).text
+    export_b = (await ask(fake, gb, b["mod"], "prompts export")).files[0][1].decode()
+    assert "Only in server A" not in export_b
+    assert "No prompt has been posted" in (await ask(fake, gb, b["members"][0], "prompt current")).text
+    show_b = await ask(fake, gb, b["mod"], "setup show")
+    assert str(a["prompts"].id) not in show_b.text and "not set up" in show_b.text
+    a_prompt = next(line for line in export_b.splitlines()[1:2])
+    a_rows = (await ask(fake, ga, a["mod"], "prompts export")).files[0][1].decode().splitlines()
+    a_only_id = next(r.split(",")[0] for r in a_rows if "Only in server A" in r)
+    refused = await ask(
+        fake, gb, b["mod"], "prompts edit", {"id": int(a_only_id), "text": "Changed from server B?"}
+    )
+    assert "no prompt" in refused.text.lower()
+    assert "Only in server A" in "\n".join(
+        (await ask(fake, ga, a["mod"], "prompts export")).files[0][1].decode().splitlines()
+    )
+    assert a_prompt
+    stats_b = await ask(fake, gb, b["mod"], "stats", {"weeks": 1, "format": "csv"})
+    assert stats_b.files[0][1].decode().splitlines()[1].split(",")[1] == "0"
+
+
+async def test_everyone_pings_in_prompts_reach_nobody(fake, runner, server):
+    g, mod = server["guild"], server["mod"]
+    # Prompt #1 comes first in the rotation (its theme has the most prompts, then library order).
+    await ask(fake, g, mod, "prompts edit", {"id": 1, "text": "@everyone what story do you tell most often?"})
+    await ask(fake, g, mod, "setup prompts", {"channel": server["prompts"], "day": "sunday", "time": "23:00"})
+    assert "Posted" in (await ask(fake, g, mod, "prompts post-now")).text
+    post = posts(fake, server["prompts"])[0]
+    assert post.embeds[0]["description"].startswith("@everyone")
+    assert post.allowed_mentions == {"parse": []} or post.allowed_mentions.get("parse") == []

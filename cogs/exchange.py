@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from typing import TYPE_CHECKING
 
 import discord
@@ -13,8 +14,9 @@ from bot.db import guilds as guild_db
 from bot.db import pairing as pairing_db
 from bot.domain import schedule
 from bot.domain.themes import shipped_themes
+from bot.errors import UserError
 from bot.services import membership, pairing, privacy
-from cogs.common import NO_MENTIONS, interests_choices, thread_link, timezone_choices
+from cogs.common import NO_MENTIONS, RateLimiter, interests_choices, thread_link, timezone_choices
 from cogs.views import ConfirmView
 
 if TYPE_CHECKING:
@@ -55,6 +57,15 @@ class Exchange(
 ):
     def __init__(self, bot: BridgesBot) -> None:
         self.bot = bot
+        # Joining and leaving over and over floods the log and other members' rounds: a few a day is plenty.
+        self.toggle_limit = RateLimiter(limit=6, per_seconds=3600)
+
+    def _check_toggle(self, interaction: discord.Interaction) -> None:
+        wait = self.toggle_limit.check(interaction.guild_id or 0, interaction.user.id, time.monotonic())
+        if wait:
+            raise UserError(
+                f"You have joined and left several times in a short while: try again in {wait / 60:.0f} minutes."
+            )
 
     @app_commands.command(name="join", description="Opt in to weekly pairing (and update your preferences)")
     @app_commands.describe(
@@ -72,6 +83,7 @@ class Exchange(
         frequency: app_commands.Choice[str] | None = None,
     ) -> None:
         assert interaction.guild_id is not None
+        self._check_toggle(interaction)
         view, newly = await membership.join(
             self.bot.db,
             interaction.guild_id,
@@ -104,6 +116,7 @@ class Exchange(
     )
     async def leave(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
+        self._check_toggle(interaction)
         left = await membership.leave(
             self.bot.db, interaction.guild_id, interaction.user.id, now=self.bot.now()
         )

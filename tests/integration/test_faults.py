@@ -135,3 +135,14 @@ async def test_everyone_pings_in_prompts_reach_nobody(fake, runner, server):
     post = posts(fake, server["prompts"])[0]
     assert post.embeds[0]["description"].startswith("@everyone")
     assert post.allowed_mentions == {"parse": []} or post.allowed_mentions.get("parse") == []
+
+
+async def test_join_leave_toggling_is_rate_limited(fake, runner, world):
+    w = world(members=1)
+    await runner.start()
+    g, ana = w["guild"], w["members"][0]
+    for i in range(6):
+        await ask(fake, g, ana, "exchange leave" if i % 2 else "exchange join")
+    refused = await ask(fake, g, ana, "exchange join")
+    assert refused.ephemeral and "try again in" in refused.text
+    assert "You left pairing" in (await ask(fake, g, ana, "exchange status")).text

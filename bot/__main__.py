@@ -7,6 +7,7 @@ import asyncio
 import logging
 import signal
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import discord
@@ -14,6 +15,7 @@ import discord
 from bot.config import ConfigError, Settings, configure_logging, load_settings
 from bot.db import DatabaseError, open_database
 from bot.db.connection import latest_version
+from bot.services.operations import health_line
 
 log = logging.getLogger("bridges")
 
@@ -69,6 +71,14 @@ async def check(settings: Settings) -> int:
         "up to date" if version == latest_version() else f"will be migrated to {latest_version()} on start"
     )
     print(f"database: schema version {version} ({state}); integrity {integrity}")
+    if version:
+        db = await open_database(settings.database_path, migrate=False)
+        try:
+            print(await health_line(db, datetime.now(UTC)))
+        finally:
+            await db.close()
+    else:
+        print("health: 0 servers, 0 opted-in members (the database is created on first start)")
     app_id = settings.application_id
     if app_id is None:
         print(
@@ -119,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="bridges", description="Bridges, a Discord bot for cultural exchange."
     )
+    parser.add_argument(
+        "--log-format", choices=("text", "json"), default="text", help="log lines as text (default) or JSON"
+    )
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="run the bot (the default)")
     sub.add_parser("check", help="validate the configuration and the database, print the invite URL")
@@ -134,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
     except ConfigError as exc:
         return _fail(str(exc))
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, args.log_format)
     command = args.command or "run"
     try:
         if command == "run":

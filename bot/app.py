@@ -27,6 +27,7 @@ COGS = (
     "cogs.pairing",
     "cogs.participation",
     "cogs.stats",
+    "cogs.operations",
 )
 
 # The permissions the invite asks for, and why (the README lists them from this table).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import logging
 import os
 import re
@@ -41,6 +42,7 @@ class Settings:
     database_path: Path
     log_level: str
     dev_guild_id: int | None
+    backup_dir: Path | None = None
 
     @property
     def application_id(self) -> int | None:
@@ -98,18 +100,41 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
             )
         dev_guild_id = int(raw_guild)
 
+    raw_backup = merged.get("BACKUP_DIR", "").strip()
+    backup_dir = Path(raw_backup) if raw_backup else None
+    if backup_dir is not None and backup_dir.exists() and not backup_dir.is_dir():
+        raise ConfigError(f"BACKUP_DIR points to a file ({backup_dir}): give a folder, or leave it empty.")
+
     return Settings(
         token=Secret(token),
         database_path=database_path,
         log_level=log_level,
         dev_guild_id=dev_guild_id,
+        backup_dir=backup_dir,
     )
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level),
-        format="%(asctime)s %(levelname)-8s %(name)s: %(message)s",
-    )
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line, for log collectors."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(level: str, log_format: str = "text") -> None:
+    handler = logging.StreamHandler()
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-8s %(name)s: %(message)s"))
+    logging.basicConfig(level=getattr(logging, level), handlers=[handler], force=True)
     # discord.py logs gateway payloads at DEBUG; keep them out even when we debug our own code.
     logging.getLogger("discord").setLevel(max(logging.INFO, getattr(logging, level)))

@@ -5,16 +5,16 @@ from __future__ import annotations
 from bot.db.connection import Database
 
 
-async def opted_in_by(db: Database, guild_id: int, week_end_iso: str) -> int:
-    """Members who had joined by the end of that week, less those who had left by then (two index counts)."""
-    joined = await db.fetchone(
-        "SELECT count(*) FROM members WHERE guild_id = ? AND joined_at <= ?", (guild_id, week_end_iso)
+async def joins_and_leaves_by_day(db: Database, guild_id: int) -> tuple[dict[str, int], dict[str, int]]:
+    """Members who joined, and members who have left, counted per UTC day (two index scans)."""
+    joined = await db.fetchall(
+        "SELECT substr(joined_at, 1, 10), count(*) FROM members WHERE guild_id = ? GROUP BY 1", (guild_id,)
     )
-    left = await db.fetchone(
-        "SELECT count(*) FROM members WHERE guild_id = ? AND status = 'left' AND updated_at <= ?",
-        (guild_id, week_end_iso),
+    left = await db.fetchall(
+        "SELECT substr(updated_at, 1, 10), count(*) FROM members WHERE guild_id = ? AND status = 'left' GROUP BY 1",
+        (guild_id,),
     )
-    return int(joined[0] if joined else 0) - int(left[0] if left else 0)
+    return {r[0]: r[1] for r in joined}, {r[0]: r[1] for r in left}
 
 
 async def event_counts(db: Database, guild_id: int, weeks: list[str], kind: str) -> dict[str, int]:

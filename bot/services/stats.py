@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.db import Database
 from bot.db import guilds as guild_db
@@ -59,10 +59,16 @@ async def weekly(db: Database, guild_id: int, weeks: int, now: datetime) -> list
     keys = [schedule.shift_week(current, -i, tz) for i in range(weeks - 1, -1, -1)]
     prompt_people = await stats_db.event_counts(db, guild_id, keys, "prompt_reply")
     rounds = await stats_db.round_figures(db, guild_id, keys)
+    joined, left = await stats_db.joins_and_leaves_by_day(db, guild_id)
     result = []
     for key in keys:
-        end = schedule.week_start(key, tz) + timedelta(days=7)
-        opted = await stats_db.opted_in_by(db, guild_id, min(end, now).isoformat())
+        week_end = schedule.week_start(key, tz) + timedelta(days=7)
+        # Days before `limit` count: the whole week, or up to and including today for the current week.
+        limit = (week_end if week_end <= now else now + timedelta(days=1)).astimezone(UTC).date().isoformat()
+        # Members who had joined by the end of that week, less those who had left by then.
+        opted = sum(n for day, n in joined.items() if day < limit) - sum(
+            n for day, n in left.items() if day < limit
+        )
         members_in_groups, answered, met = rounds.get(key, (0, 0, 0))
         result.append(WeekFigures(key, opted, members_in_groups, met, answered, prompt_people.get(key, 0)))
     return result

@@ -15,19 +15,31 @@ TABLE = [
     ("member", "prompt suggest", {"text": "short", "theme": "stories"}, "at least 10"),
     ("member", "prompt suggest", {"text": "What is your favourite holiday?", "theme": "food"}, "not a theme"),
     ("mod", "setup prompts", {"day": "monday", "time": "25:00"}, "HH:MM"),
-    ("mod", "setup prompts", {"day": "monday", "time": "09:00", "timezone": "Europe/Atlantis"}, "not a timezone"),
+    (
+        "mod",
+        "setup prompts",
+        {"day": "monday", "time": "09:00", "timezone": "Europe/Atlantis"},
+        "not a timezone",
+    ),
     ("mod", "setup pairing", {"day": "monday", "time": "7pm"}, "HH:MM"),
     ("mod", "prompts add", {"theme": "stories", "text": "y" * 1001}, "1000 or fewer"),
     ("mod", "prompts edit", {"id": 999_999, "text": "A perfectly fine prompt?"}, "no prompt #999999"),
     ("mod", "prompts remove", {"id": 999_999}, "no prompt #999999"),
-    ("mod", "prompts import", {"file": ("bad.csv", "théme,text\nstories,Qu'est-ce?\n".encode("cp1252"))}, "not UTF-8"),
+    (
+        "mod",
+        "prompts import",
+        {"file": ("bad.csv", "théme,text\nstories,Qu'est-ce?\n".encode("cp1252"))},
+        "not UTF-8",
+    ),
     ("mod", "prompts import", {"file": ("bad.csv", b"topic,prompt\nstories,What?\n")}, "theme,text"),
     ("mod", "prompts import", {"file": ("big.csv", BIG)}, "limit"),
     ("mod", "prompts import", {"file": ("bad.json", b'{"theme": "stories"}')}, "list of objects"),
 ]
 
 
-@pytest.mark.parametrize(("who", "command", "options", "expected"), TABLE, ids=[f"{c}:{e}" for _, c, _, e in TABLE])
+@pytest.mark.parametrize(
+    ("who", "command", "options", "expected"), TABLE, ids=[f"{c}:{e}" for _, c, _, e in TABLE]
+)
 async def test_bad_input_table(fake, runner, world, who, command, options, expected):
     w = world(members=1)
     channel = fake.add_text_channel(w["guild"], "somewhere")
@@ -44,7 +56,9 @@ async def test_bad_input_table(fake, runner, world, who, command, options, expec
     assert expected in reply.text, reply.text
     assert "Something went wrong" not in reply.text
     show = await (await fake.slash(w["guild"], w["mod"], "setup show")).reply()
-    assert "not set up (use `/setup prompts`)" in show.text and "not set up (use `/setup pairing`)" in show.text
+    assert (
+        "not set up (use `/setup prompts`)" in show.text and "not set up (use `/setup pairing`)" in show.text
+    )
 
 
 async def test_control_characters_and_mentions_are_cleaned_or_defused(fake, runner, world):

@@ -78,6 +78,7 @@ def test_check_prints_invite_url_and_validates_database(tmp_path):
     assert "client_id=123456789012345678" in result.stdout
     assert "scope=bot+applications.commands" in result.stdout
     assert "integrity ok" in result.stdout
+    assert "health: 0 servers, 0 opted-in members" in result.stdout
 
 
 def test_migrate_then_backup(tmp_path):

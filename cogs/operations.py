@@ -1,0 +1,54 @@
+"""Unattended running: an hourly health line in the log and, with BACKUP_DIR set, a daily backup."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from discord.ext import commands, tasks
+
+from bot.services import operations
+
+if TYPE_CHECKING:
+    from bot.app import BridgesBot
+
+log = logging.getLogger("bridges.health")
+
+
+class Operations(commands.Cog):
+    def __init__(self, bot: BridgesBot) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.health.start()
+        if self.bot.settings.backup_dir is not None:
+            self.backup.start()
+
+    async def cog_unload(self) -> None:
+        self.health.cancel()
+        self.backup.cancel()
+
+    @tasks.loop(hours=1)
+    async def health(self) -> None:
+        log.info(await operations.health_line(self.bot.db, self.bot.now()))
+
+    @tasks.loop(hours=24)
+    async def backup(self) -> None:
+        folder = self.bot.settings.backup_dir
+        assert folder is not None
+        target = await operations.rotate_backup(self.bot.db, folder, self.bot.now())
+        log.info("daily backup written to %s", target.name)
+
+    @health.before_loop
+    @backup.before_loop
+    async def _wait_until_ready(self) -> None:
+        await self.bot.wait_until_ready()
+
+    @health.error
+    @backup.error
+    async def _failed(self, error: BaseException) -> None:
+        log.error("an operations task failed", exc_info=error)
+
+
+async def setup(bot: BridgesBot) -> None:
+    await bot.add_cog(Operations(bot))

@@ -74,20 +74,34 @@ class Setup(
             at=at.strftime("%H:%M"),
             timezone=timezone,
         )
+        await self._confirm_schedule(
+            interaction,
+            "prompt",
+            channel,
+            before,
+            lambda tz: [
+                f"The weekly prompt will be posted in {channel.mention} every {day.name} at {at:%H:%M} ({tz}), "
+                "with a discussion thread."
+            ],
+        )
+
+    async def _confirm_schedule(self, interaction, kind: str, channel, before, head) -> None:
+        """Reply with the schedule just stored, when it next runs and what stands in its way; then re-evaluate
+        the server's schedule at once (a slot that already passed this week runs now)."""
+        assert interaction.guild_id is not None
+        now = self.bot.now()
         row = await guild_db.get(self.bot.db, interaction.guild_id)
-        slot = slot_of(row, "prompt")
+        slot = slot_of(row, kind)
         assert slot is not None
-        lines = [
-            f"The weekly prompt will be posted in {channel.mention} every {day.name} at {at:%H:%M} "
-            f"({slot.tz.key}), with a discussion thread.",
-        ]
+        what = "prompt is posted" if kind == "prompt" else "round runs"
+        lines = head(slot.tz.key)
         if slot.due(now):
-            lines.append(
-                "This week's time has already passed, so this week's prompt is posted now if it was not yet."
-            )
+            lines.append(f"This week's time has already passed, so this week's {what} now if it has not yet.")
         else:
-            lines.append(f"Next post: {schedule.fmt_local(slot.next_after(now), slot.tz)}.")
-        missing = missing_permissions(channel, PROMPT_PERMISSIONS)
+            lines.append(f"Next {kind}: {schedule.fmt_local(slot.next_after(now), slot.tz)}.")
+        missing = missing_permissions(
+            channel, PROMPT_PERMISSIONS if kind == "prompt" else PAIRING_PERMISSIONS
+        )
         if missing:
             lines.append(f"Warning: I am missing {permission_names(missing)} in {channel.mention}.")
         lines += await self._earlier_problems(before)
@@ -150,28 +164,18 @@ class Setup(
             "report_channel_id",
             report_channel.id if report_channel else None,
         )
-        row = await guild_db.get(self.bot.db, interaction.guild_id)
-        slot = slot_of(row, "pairing")
-        assert slot is not None
-        lines = [
-            f"Rounds will run every {day.name} at {at:%H:%M} ({slot.tz.key}) with groups of {group_size} "
-            f"(odd count: {policy}); each group gets a private thread in {channel.mention}.",
-            f"Reports from pairs go to {report_channel.mention if report_channel else 'a private thread for moderators'}.",
-        ]
-        if slot.due(now):
-            lines.append(
-                "This week's time has already passed, so this week's round runs now if it has not yet."
-            )
-        else:
-            lines.append(f"Next round: {schedule.fmt_local(slot.next_after(now), slot.tz)}.")
-        missing = missing_permissions(channel, PAIRING_PERMISSIONS)
-        if missing:
-            lines.append(f"Warning: I am missing {permission_names(missing)} in {channel.mention}.")
-        lines += await self._earlier_problems(before)
-        await interaction.response.send_message(
-            "\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS
+        reports = report_channel.mention if report_channel else "a private thread for moderators"
+        await self._confirm_schedule(
+            interaction,
+            "pairing",
+            channel,
+            before,
+            lambda tz: [
+                f"Rounds will run every {day.name} at {at:%H:%M} ({tz}) with groups of {group_size} "
+                f"(odd count: {policy}); each group gets a private thread in {channel.mention}.",
+                f"Reports from pairs go to {reports}.",
+            ],
         )
-        self.scheduler().kick(interaction.guild_id)
 
     async def _earlier_problems(self, row) -> list[str]:
         if row is None:

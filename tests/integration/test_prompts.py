@@ -69,7 +69,7 @@ async def test_future_slot_waits_then_catches_up_after_downtime(fake, runner, se
         "setup prompts",
         {"channel": server["prompts"], "day": "friday", "time": "18:30", "timezone": "UTC"},
     )
-    assert "Next post: Friday 20 Nov 2026, 18:30 (UTC)" in reply.text
+    assert "Next prompt: Friday 20 Nov 2026, 18:30 (UTC)" in reply.text
     show = await ask(fake, g, mod, "setup show")
     assert "friday 18:30" in show.text
     await runner.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from datetime import UTC, datetime
 
@@ -90,40 +91,73 @@ async def test_busy_database_makes_writes_wait_not_fail(fake, runner, server, tm
     assert "You're in" in reply.text
 
 
+async def run_a_week(fake, w):
+    """Everything a server does in a week: joins, a block, a suggestion, setup, the post and the round."""
+    g, mod, people = w["guild"], w["mod"], w["members"]
+    for member in people:
+        await ask(fake, g, member, "exchange join", {"interests": "family"})
+    await ask(fake, g, people[0], "exchange block", {"member": people[1]})
+    await ask(
+        fake,
+        g,
+        people[2],
+        "prompt suggest",
+        {"text": f"Only in {g['name']}: what do you cook?", "theme": "family"},
+    )
+    await ask(
+        fake, g, mod, "prompts add", {"theme": "family", "text": f"Added in {g['name']}: who raised you?"}
+    )
+    await ask(fake, g, mod, "setup prompts", {"channel": w["prompts"], "day": "sunday", "time": "23:00"})
+    await ask(fake, g, mod, "setup pairing", {"channel": w["pairs"], "day": "sunday", "time": "23:00"})
+    await ask(fake, g, mod, "prompts post-now")
+    await ask(fake, g, mod, "pairing run-now")
+
+
 async def test_two_servers_never_see_each_others_data(fake, runner, world):
-    a, b = world(members=2), world(members=2)
+    a, b = world(members=4), world(members=3)
+    a["guild"]["name"], b["guild"]["name"] = "server A", "server B"
     for w in (a, b):
         w["prompts"] = fake.add_text_channel(w["guild"], "prompts")
+        w["pairs"] = fake.add_text_channel(w["guild"], "pairs")
     await runner.start()
-    ga, gb = a["guild"], b["guild"]
-    await ask(fake, ga, a["members"][0], "exchange join", {"interests": "family"})
-    await ask(
-        fake, ga, a["mod"], "prompts add", {"theme": "family", "text": "Only in server A: what do you cook?"}
-    )
-    await ask(
-        fake, ga, a["mod"], "setup prompts", {"channel": a["prompts"], "day": "monday", "time": "09:00"}
-    )
-    await ask(fake, ga, a["mod"], "prompts post-now")
+    await run_a_week(fake, a)
+    gb, mod_b = b["guild"], b["mod"]
+    a_ids = {str(m.id) for m in [*a["members"], a["mod"]]} | {str(a["prompts"].id), str(a["pairs"].id)}
 
-    assert "not joined" in (await ask(fake, gb, b["members"][0], "exchange status")).text
-    export_b = (await ask(fake, gb, b["mod"], "prompts export")).files[0][1].decode()
-    assert "Only in server A" not in export_b
-    assert "No prompt has been posted" in (await ask(fake, gb, b["members"][0], "prompt current")).text
-    show_b = await ask(fake, gb, b["mod"], "setup show")
-    assert str(a["prompts"].id) not in show_b.text and "not set up" in show_b.text
-    a_prompt = next(line for line in export_b.splitlines()[1:2])
-    a_rows = (await ask(fake, ga, a["mod"], "prompts export")).files[0][1].decode().splitlines()
-    a_only_id = next(r.split(",")[0] for r in a_rows if "Only in server A" in r)
+    def clean(text: str) -> None:
+        assert "server A" not in text and not any(i in text for i in a_ids), text[:300]
+
+    # Every command of server B, before and after B's own week, shows nothing of server A.
+    for stage in ("before", "after"):
+        if stage == "after":
+            await run_a_week(fake, b)
+        member = b["members"][0]
+        for who, command, options in [
+            (member, "exchange status", None),
+            (member, "exchange history", None),
+            (member, "prompt current", None),
+            (mod_b, "setup show", None),
+            (mod_b, "prompts list", None),
+            (mod_b, "prompts list", {"status": "pending"}),
+            (mod_b, "prompts review", None),
+            (mod_b, "pairing preview", None),
+        ]:
+            clean((await ask(fake, gb, who, command, options)).text)
+        clean(json.dumps((await ask(fake, gb, member, "exchange mydata")).file_json()))
+        clean((await ask(fake, gb, mod_b, "prompts export")).files[0][1].decode())
+        clean((await ask(fake, gb, mod_b, "stats", {"weeks": 1, "format": "csv"})).files[0][1].decode())
+    a_export = (await ask(fake, a["guild"], a["mod"], "prompts export")).files[0][1].decode()
+    a_only_id = next(r.split(",")[0] for r in a_export.splitlines() if "Added in server A" in r)
     refused = await ask(
-        fake, gb, b["mod"], "prompts edit", {"id": int(a_only_id), "text": "Changed from server B?"}
+        fake, gb, mod_b, "prompts edit", {"id": int(a_only_id), "text": "Changed from server B?"}
     )
     assert "no prompt" in refused.text.lower()
-    assert "Only in server A" in "\n".join(
-        (await ask(fake, ga, a["mod"], "prompts export")).files[0][1].decode().splitlines()
-    )
-    assert a_prompt
-    stats_b = await ask(fake, gb, b["mod"], "stats", {"weeks": 1, "format": "csv"})
-    assert stats_b.files[0][1].decode().splitlines()[1].split(",")[1] == "0"
+    assert "no prompt" in (await ask(fake, gb, mod_b, "prompts remove", {"id": int(a_only_id)})).text.lower()
+    csv_b = (await ask(fake, gb, mod_b, "stats", {"weeks": 1, "format": "csv"})).files[0][1].decode()
+    assert csv_b.splitlines()[1].split(",")[1] == "3"  # B's own three members opted in, not A's four
+    # Each server got exactly its own post and round.
+    assert len(posts(fake, a["prompts"])) == 1 and len(posts(fake, b["prompts"])) == 1
+    assert len(fake.threads_in(a["pairs"], PRIVATE)) == 2 and len(fake.threads_in(b["pairs"], PRIVATE)) == 1
 
 
 async def test_everyone_pings_in_prompts_reach_nobody(fake, runner, server):

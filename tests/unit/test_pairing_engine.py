@@ -39,6 +39,16 @@ def test_stable_group_gets_n_minus_1_repeat_free_rounds(n, seed):
     assert simulate(n, n - 1, seed) == [0] * (n - 1)
 
 
+def test_two_hundred_members_get_199_repeat_free_rounds():
+    assert simulate(200, 199, seed=7) == [0] * 199
+
+
+def test_odd_stable_group_never_repeats_within_its_table():
+    # 11 members: the round-robin table has a "bye" seat, and whoever holds it joins a trio.
+    repeats = simulate(11, 5, seed=3)
+    assert repeats[:3] == [0, 0, 0]
+
+
 def test_circle_rounds_are_disjoint_perfect_matchings():
     ids = list(range(12))
     seen = set()

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from bot.db import Database, events
@@ -208,7 +208,7 @@ async def deliver_round(
         try:
             adopted = await find_thread(settings.channel_id, item.thread_name)
             if adopted is not None:
-                item = GroupToOpen(**{**item.__dict__, "existing_thread_id": adopted})
+                item = replace(item, existing_thread_id=adopted)
             opened = await open_group(item)
         except DeliveryProblem as problem:
             if await guild_db.set_problem(db, guild_id, "pairing", str(problem)):

@@ -96,3 +96,23 @@ async def test_timezone_autocomplete(fake, runner, world):
 
 def test_command_hidden_error_is_an_assertion():
     assert issubclass(CommandHidden, AssertionError)
+
+
+async def test_every_command_and_option_is_documented_with_help(fake, runner, world):
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    world()
+    await runner.start()
+    for command in fake.global_commands:
+        assert command["description"], command["name"]
+        subs = [o for o in command.get("options", []) if o["type"] == 1]
+        for sub in subs or [command]:
+            path = f"/{command['name']} {sub['name']}" if subs else f"/{command['name']}"
+            assert f"`{path}" in readme, f"{path} is missing from the README"
+            assert sub["description"], path
+            for option in sub.get("options", []) if subs else command.get("options", []):
+                assert option["description"], f"{path} {option['name']}"
+                assert option["name"] in readme.split(f"`{path}", 1)[1].split("\n", 1)[0], (
+                    f"option {option['name']} of {path} is not in its README row"
+                )

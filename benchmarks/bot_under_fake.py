@@ -30,6 +30,7 @@ from bot.db import guilds as guild_db  # noqa: E402
 from bot.db import open_database  # noqa: E402
 from bot.services import membership  # noqa: E402
 from tests.fakediscord import FakeDiscord  # noqa: E402
+from tests.fakediscord.launch import spawn_bot  # noqa: E402
 
 MACHINE = {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count()}
 
@@ -184,20 +185,12 @@ async def startup(servers: int, members: int) -> dict:
                     [(guild["id"], 10**17 + i, stamp, stamp) for i in range(members)],
                 )
         await db.close()
-        env = {**os.environ, "DISCORD_TOKEN": fake.token, "DATABASE_PATH": str(path), "PYTHONPATH": str(ROOT)}
         figures = {}
         for attempt in ("first start", "restart"):
             syncs_before = len(fake.sync_requests)
             started = time.perf_counter()
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "tests.fakediscord.launch",
-                fake.base_url,
-                cwd=folder,
-                env=env,
-                stderr=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.DEVNULL,
+            proc = await spawn_bot(
+                fake, path, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
             )
             assert proc.stderr is not None
             while True:

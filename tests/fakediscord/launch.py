@@ -5,11 +5,43 @@ Used by tests that need the bot as a separate process (signals, a kill mid-round
 
 from __future__ import annotations
 
+import asyncio
+import os
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import discord.gateway
 import discord.http
 import yarl
+
+if TYPE_CHECKING:
+    from tests.fakediscord.server import FakeDiscord
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def spawn_bot(
+    fake: FakeDiscord, database_path: Path, *, stdout: int, stderr: int
+) -> asyncio.subprocess.Process:
+    """Start `python -m bot` as its own process, pointed at `fake`, with only the token and database set."""
+    env = {
+        **os.environ,
+        "DISCORD_TOKEN": fake.token,
+        "DATABASE_PATH": str(database_path),
+        "PYTHONPATH": str(ROOT),
+    }
+    env.pop("DEV_GUILD_ID", None)
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.fakediscord.launch",
+        fake.base_url,
+        cwd=database_path.parent,
+        env=env,
+        stdout=stdout,
+        stderr=stderr,
+    )
 
 
 def main() -> int:

@@ -3,32 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.db import guilds as guild_db
 from bot.db import open_database
 from bot.services import membership
+from tests.fakediscord.launch import spawn_bot
 
 ROOT = Path(__file__).resolve().parents[2]
 PRIVATE = 12
 
 
 async def start_process(fake, db_path: Path) -> asyncio.subprocess.Process:
-    env = {**os.environ, "DISCORD_TOKEN": fake.token, "DATABASE_PATH": str(db_path), "PYTHONPATH": str(ROOT)}
-    env.pop("DEV_GUILD_ID", None)
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tests.fakediscord.launch",
-        fake.base_url,
-        cwd=db_path.parent,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
+    return await spawn_bot(
+        fake, db_path, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
     )
 
 

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
 import signal
-import sys
-from pathlib import Path
 
 from bot.services import membership
+from tests.fakediscord.launch import spawn_bot
 
 
 async def test_unexpected_error_gets_a_code_that_is_in_the_log(fake, runner, world, monkeypatch, caplog):
@@ -32,23 +30,7 @@ async def test_unexpected_error_gets_a_code_that_is_in_the_log(fake, runner, wor
 async def test_sigterm_stops_the_process_cleanly(fake, world, tmp_path):
     world()
     db_path = tmp_path / "b.sqlite3"
-    env = {
-        **os.environ,
-        "DISCORD_TOKEN": fake.token,
-        "DATABASE_PATH": str(db_path),
-        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-    }
-    env.pop("DEV_GUILD_ID", None)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tests.fakediscord.launch",
-        fake.base_url,
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await spawn_bot(fake, db_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     try:
         await fake.wait_for(lambda: fake.sessions, timeout=30, what="the bot process to connect")
         assert fake.sync_requests, "the first start syncs the commands"

@@ -679,6 +679,11 @@ class FakeDiscord:
         path = "/" + request.match_info["tail"]
         body, files = await self._read_body(request)
         self.requests.append(Request(request.method, path, body))
+        if (
+            not path.startswith(("/interactions/", "/webhooks/"))
+            and request.headers.get("Authorization") != f"Bot {self.token}"
+        ):
+            return self._json({"message": "401: Unauthorized", "code": 0}, 401, limited_headers=None)
         for fault in self.faults:
             if fault.remaining > 0 and fault.method == request.method and fault.pattern.search(path):
                 if fault.after > 0:

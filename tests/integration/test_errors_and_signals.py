@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import signal
+import sys
+from pathlib import Path
 
 from bot.services import membership
 from tests.fakediscord.launch import spawn_bot
@@ -43,3 +46,39 @@ async def test_sigterm_stops_the_process_cleanly(fake, world, tmp_path):
     assert b"Traceback" not in stderr
     assert b"stopped" in stderr
     assert fake.token.encode() not in stderr
+
+
+async def run_cli(fake, tmp_path, *args: str, token: str | None = None) -> tuple[int, str]:
+    env = {
+        **os.environ,
+        "DISCORD_TOKEN": token or fake.token,
+        "DATABASE_PATH": str(tmp_path / "b.sqlite3"),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.fakediscord.launch",
+        fake.base_url,
+        *args,
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    return proc.returncode or 0, (out + err).decode()
+
+
+async def test_sync_command_forces_a_sync_each_time(fake, tmp_path):
+    for expected in (1, 2):
+        code, output = await run_cli(fake, tmp_path, "sync")
+        assert code == 0 and "slash commands synced" in output
+        assert len(fake.sync_requests) == expected
+
+
+async def test_a_refused_token_is_one_clear_line(fake, tmp_path):
+    wrong = fake.token.rsplit(".", 1)[0] + ".not-the-right-secret"
+    code, output = await run_cli(fake, tmp_path, token=wrong)
+    assert code == 2 and "DISCORD_TOKEN was refused" in output
+    assert "Traceback" not in output and "not-the-right-secret" not in output

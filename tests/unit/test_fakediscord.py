@@ -10,8 +10,16 @@ from tests.fakediscord import payloads as p
 
 @pytest.fixture
 async def http(fake):
-    async with aiohttp.ClientSession(base_url=fake.base_url) as session:
+    async with aiohttp.ClientSession(
+        base_url=fake.base_url, headers={"Authorization": f"Bot {fake.token}"}
+    ) as session:
         yield session
+
+
+async def test_a_wrong_token_is_401(fake):
+    async with aiohttp.ClientSession(base_url=fake.base_url) as anonymous:
+        async with anonymous.get("/api/v10/users/@me", headers={"Authorization": "Bot nope"}) as resp:
+            assert resp.status == 401
 
 
 async def test_content_over_2000_characters_is_refused(fake, http):

@@ -123,7 +123,7 @@ def render_chart(rows: list[WeekFigures]) -> bytes:
     axes.set_title("Participation per week (counts under 3 are hidden)")
     axes.set_xlabel("ISO week")
     axes.set_ylabel("members / groups")
-    axes.legend(loc="upper left", fontsize="small")
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=4, fontsize="small", frameon=False)
     axes.grid(alpha=0.3)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", bbox_inches="tight")

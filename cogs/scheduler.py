@@ -67,9 +67,13 @@ class Scheduler(commands.Cog):
 
     @tasks.loop(seconds=30)
     async def tick(self) -> None:
-        for row in await guild_db.configured_guilds(self.bot.db):
-            if self.bot.get_guild(row["guild_id"]) is not None:
-                await self.run_guild(row["guild_id"])
+        # Servers run side by side: one slowed by rate limits or a failing channel does not hold up the rest.
+        guild_ids = [
+            row["guild_id"]
+            for row in await guild_db.configured_guilds(self.bot.db)
+            if self.bot.get_guild(row["guild_id"]) is not None
+        ]
+        await asyncio.gather(*(self.run_guild(guild_id) for guild_id in guild_ids))
 
     @tick.before_loop
     async def _wait_until_ready(self) -> None:

@@ -180,3 +180,27 @@ async def test_join_leave_toggling_is_rate_limited(fake, runner, world):
     refused = await ask(fake, g, ana, "exchange join")
     assert refused.ephemeral and "try again in" in refused.text
     assert "You left pairing" in (await ask(fake, g, ana, "exchange status")).text
+
+
+async def test_one_broken_server_does_not_stop_the_others(fake, runner, world, clock):
+    a, b = world(members=1), world(members=1)
+    for w in (a, b):
+        w["prompts"] = fake.add_text_channel(w["guild"], "prompts")
+    await runner.start()
+    for w in (a, b):
+        await ask(
+            fake,
+            w["guild"],
+            w["mod"],
+            "setup prompts",
+            {"channel": w["prompts"], "day": "friday", "time": "09:00"},
+        )
+    await runner.stop()
+    from tests.fakediscord import payloads as p
+
+    fake.deny(a["prompts"], p.SEND_MESSAGES)
+    clock.moment = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+    await runner.start()
+    await fake.wait_for(lambda: posts(fake, b["prompts"]), what="server B's post")
+    assert posts(fake, a["prompts"]) == []
+    assert "Prompt problem" in (await ask(fake, a["guild"], a["mod"], "setup show")).text

@@ -288,3 +288,23 @@ async def test_deleted_channel_reported_on_first_post(fake, runner, server):
     # Nothing was consumed: the week is still free for a working channel.
     await ask(fake, g, mod, "setup prompts", {"channel": server["prompts"], "day": "sunday", "time": "23:00"})
     assert "Posted" in (await ask(fake, g, mod, "prompts post-now")).text
+
+
+async def test_a_post_made_just_before_a_crash_is_found_not_repeated(fake, runner, server):
+    g, mod = server["guild"], server["mod"]
+    await ask(fake, g, mod, "setup prompts", {"channel": server["prompts"], "day": "sunday", "time": "23:00"})
+    assert "Posted" in (await ask(fake, g, mod, "prompts post-now")).text
+    # As if the process died after Discord accepted the post but before the database recorded it.
+    await runner.bot.db.execute(
+        "UPDATE prompt_posts SET status = 'claimed', message_id = NULL, thread_id = NULL WHERE guild_id = ?",
+        (g["id"],),
+    )
+    await runner.restart()
+    reply = await ask(fake, g, mod, "prompts post-now")
+    assert "Posted" in reply.text
+    assert len(posts(fake, server["prompts"])) == 1
+    thread = fake.threads_in(server["prompts"], 11)[0]
+    assert (
+        f"/channels/{g['id']}/{thread.id}"
+        in (await ask(fake, g, server["members"][0], "prompt current")).text
+    )

@@ -184,3 +184,26 @@ async def test_retention_purge_deletes_old_events_and_rounds(fake, runner, serve
 
     kinds, rounds = await purged()
     assert kinds == ["paused"] and rounds == []
+
+
+async def test_info_logs_name_nobody(fake, runner, server, caplog):
+    import logging
+
+    g, mod, people = server["guild"], server["mod"], server["members"]
+    with caplog.at_level(logging.INFO):
+        for member in people:
+            await ask(fake, g, member, "exchange join", {"timezone": "Europe/Paris"})
+        await ask(fake, g, people[0], "exchange block", {"member": people[1]})
+        await ask(
+            fake, g, mod, "setup pairing", {"channel": server["pairs"], "day": "friday", "time": "18:00"}
+        )
+        await ask(fake, g, mod, "pairing run-now")
+        thread = await prompt_thread(fake, server)
+        await fake.post_as(people[0], thread, "a private story")
+        confirm = await ask(fake, g, people[2], "exchange forget")
+        await (await fake.click(g, people[2], confirm, "Confirm")).reply()
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "made the round" in logged and "erased a member's data" in logged
+    for person in [*people, mod]:
+        assert str(person.id) not in logged and person.user.name not in logged
+    assert "a private story" not in logged and fake.token not in logged

@@ -202,5 +202,7 @@ async def test_one_broken_server_does_not_stop_the_others(fake, runner, world, c
     clock.moment = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
     await runner.start()
     await fake.wait_for(lambda: posts(fake, b["prompts"]), what="server B's post")
+    # post-now waits for server A's own scheduled attempt (same lock), then fails the same way.
+    assert "could not post" in (await ask(fake, a["guild"], a["mod"], "prompts post-now")).text
     assert posts(fake, a["prompts"]) == []
     assert "Prompt problem" in (await ask(fake, a["guild"], a["mod"], "setup show")).text

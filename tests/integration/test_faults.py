@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -76,19 +77,29 @@ async def test_ready_after_a_long_outage_catches_up(fake, runner, server, clock)
     )
 
 
-async def test_busy_database_makes_writes_wait_not_fail(fake, runner, server, tmp_path):
+async def test_busy_database_makes_writes_wait_not_fail(fake, runner, server):
     g, newcomer = server["guild"], fake.add_member(server["guild"], "newcomer")
-    other = sqlite3.connect(runner.database_path, timeout=5)
-    other.execute("BEGIN EXCLUSIVE")  # as a backup tool or a second process might
-    pending = asyncio.ensure_future(ask(fake, g, newcomer, "exchange join", timeout=20))
-    await fake.wait_for(
-        lambda: any(e.payload["data"]["options"] for e in fake.exchanges.values()), what="the join"
-    )
-    await asyncio.sleep(0)  # let the bot reach the locked database
-    other.rollback()
-    other.close()
-    reply = await pending
+    locked = threading.Event()
+    released = threading.Event()
+
+    def hold_lock() -> None:
+        """Another process (a backup tool, say) holds the database for a second."""
+        other = sqlite3.connect(runner.database_path, timeout=5)
+        other.execute("BEGIN EXCLUSIVE")
+        locked.set()
+        released.wait(1.0)  # nobody sets it: this is the length of the hold
+        released.set()
+        other.rollback()
+        other.close()
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+    await asyncio.to_thread(locked.wait, 5)
+    reply = await ask(fake, g, newcomer, "exchange join", timeout=20)
+    assert released.is_set(), "the reply came while the database was still locked"
     assert "You're in" in reply.text
+    await asyncio.to_thread(holder.join, 5)
+    assert "You are in pairing" in (await ask(fake, g, newcomer, "exchange status")).text
 
 
 async def run_a_week(fake, w):

@@ -122,12 +122,16 @@ def plan_round(data: RoundInput) -> RoundPlan:
                 blocked = any(pair_key(member, other) in data.blocks for other in g)
                 return (blocked, len(g), costs.group([*g, member]) - costs.group(g))
 
-            best = min(groups, key=rank)
+            # On a large server a sample of groups is plenty to find a good home for one extra member.
+            pool = groups if len(groups) <= 2000 else rng.sample(groups, 2000)
+            best = min(pool, key=rank)
             if rank(best)[0]:  # no group can take them without a blocked pair
                 sat_out.append(member)
             else:
                 best.append(member)
-    final = [tuple(sorted(g)) for g in groups]
+    final = [
+        ((g[0], g[1]) if g[0] < g[1] else (g[1], g[0])) if len(g) == 2 else tuple(sorted(g)) for g in groups
+    ]
     final.sort()
     repeats = sum(
         1 for g in final for i, a in enumerate(g) for b in g[i + 1 :] if pair_key(a, b) in data.last_met

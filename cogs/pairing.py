@@ -71,27 +71,29 @@ class Pairing(ModeratorCog, group_name="pairing", group_description="Moderators:
             }[outcome.status]
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
+    async def _set_exclusion(
+        self, interaction: discord.Interaction, member: discord.User, excluded: bool
+    ) -> None:
+        changed = await pairing_db.set_excluded(
+            self.bot.db, interaction.guild_id or 0, member.id, excluded, self.bot.now()
+        )
+        if excluded:
+            text = "will not be paired until `/pairing include`." if changed else "was already excluded."
+        else:
+            text = "can be paired again." if changed else "was not excluded."
+        await interaction.response.send_message(
+            f"{member.mention} {text}", ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
     @app_commands.command(name="exclude", description="Keep a member out of pairing (they are not told)")
     @app_commands.describe(member="The member to keep out of future rounds")
     async def exclude(self, interaction: discord.Interaction, member: discord.User) -> None:
-        changed = await pairing_db.set_excluded(
-            self.bot.db, interaction.guild_id or 0, member.id, True, self.bot.now()
-        )
-        text = (
-            f"{member.mention} will not be paired until `/pairing include`."
-            if changed
-            else (f"{member.mention} was already excluded.")
-        )
-        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await self._set_exclusion(interaction, member, True)
 
     @app_commands.command(name="include", description="Lift a moderator exclusion from pairing")
     @app_commands.describe(member="The member to allow in rounds again")
     async def include(self, interaction: discord.Interaction, member: discord.User) -> None:
-        changed = await pairing_db.set_excluded(
-            self.bot.db, interaction.guild_id or 0, member.id, False, self.bot.now()
-        )
-        text = f"{member.mention} can be paired again." if changed else f"{member.mention} was not excluded."
-        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await self._set_exclusion(interaction, member, False)
 
 
 async def setup(bot: BridgesBot) -> None:

@@ -97,7 +97,9 @@ class ReviewView(BridgesView):
 
     @discord.ui.button(label="Edit", style=discord.ButtonStyle.primary)
     async def edit(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
-        row = await prompts.describe(self.cog.bot.db, interaction.guild_id or 0, self.prompt_id)
+        row = await prompts.describe(
+            self.cog.bot.db, interaction.guild_id or 0, self.prompt_id, self.cog.bot.now()
+        )
 
         async def save(modal_interaction: discord.Interaction, text: str) -> None:
             await prompts.decide(
@@ -165,7 +167,7 @@ class Prompts(
     async def edit(
         self, interaction: discord.Interaction, id: int, text: app_commands.Range[str, 10, 1000] | None = None
     ) -> None:
-        row = await prompts.describe(self.bot.db, interaction.guild_id or 0, id)
+        row = await prompts.describe(self.bot.db, interaction.guild_id or 0, id, self.bot.now())
 
         async def save(inner: discord.Interaction, body: str) -> None:
             await prompts.edit(self.bot.db, inner.guild_id or 0, id, body, self.bot.now())
@@ -184,7 +186,7 @@ class Prompts(
     @app_commands.describe(id="The prompt's id (type to search)")
     @app_commands.autocomplete(id=prompt_id_choices)
     async def remove(self, interaction: discord.Interaction, id: int) -> None:
-        row = await prompts.describe(self.bot.db, interaction.guild_id or 0, id)
+        row = await prompts.describe(self.bot.db, interaction.guild_id or 0, id, self.bot.now())
         if row["status"] != "active":
             raise UserError(f"Prompt #{id} is {row['status']}, not active: there is nothing to retire.")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from bot.db import Database, events, members
 from bot.db import guilds as guild_db
@@ -104,8 +104,8 @@ async def add(db: Database, guild_id: int, theme: str, text: str, note: str | No
         )
 
 
-async def _existing(db: Database, guild_id: int, prompt_id: int):
-    await ensure_library(db, guild_id, datetime.now(UTC))
+async def _existing(db: Database, guild_id: int, prompt_id: int, now: datetime):
+    await ensure_library(db, guild_id, now)
     row = await prompt_db.get(db, guild_id, prompt_id)
     if row is None:
         raise UserError(f"There is no prompt #{prompt_id} in this server. `/prompts list` shows the ids.")
@@ -113,7 +113,7 @@ async def _existing(db: Database, guild_id: int, prompt_id: int):
 
 
 async def edit(db: Database, guild_id: int, prompt_id: int, text: str, now: datetime) -> None:
-    row = await _existing(db, guild_id, prompt_id)
+    row = await _existing(db, guild_id, prompt_id, now)
     body = prompt_files.validate_text(text)
     if body == row["text"]:
         raise UserError("That is the prompt's current text already: nothing to change.")
@@ -122,7 +122,7 @@ async def edit(db: Database, guild_id: int, prompt_id: int, text: str, now: date
 
 
 async def retire(db: Database, guild_id: int, prompt_id: int, now: datetime) -> str:
-    row = await _existing(db, guild_id, prompt_id)
+    row = await _existing(db, guild_id, prompt_id, now)
     if row["status"] == "retired":
         raise UserError(f"Prompt #{prompt_id} is already retired.")
     if row["status"] != "active":
@@ -132,8 +132,8 @@ async def retire(db: Database, guild_id: int, prompt_id: int, now: datetime) -> 
     return row["text"]
 
 
-async def describe(db: Database, guild_id: int, prompt_id: int):
-    return await _existing(db, guild_id, prompt_id)
+async def describe(db: Database, guild_id: int, prompt_id: int, now: datetime):
+    return await _existing(db, guild_id, prompt_id, now)
 
 
 async def list_page(
@@ -220,7 +220,7 @@ async def next_pending(db: Database, guild_id: int, after_id: int = 0):
 async def decide(
     db: Database, guild_id: int, prompt_id: int, approve: bool, now: datetime, text: str | None = None
 ) -> None:
-    row = await _existing(db, guild_id, prompt_id)
+    row = await _existing(db, guild_id, prompt_id, now)
     if row["status"] != "pending":
         raise UserError(f"Suggestion #{prompt_id} was already reviewed ({row['status']}).")
     async with db.transaction() as conn:

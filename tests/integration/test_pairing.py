@@ -254,3 +254,12 @@ async def test_sit_out_policy_tells_the_member_privately(fake, runner, nine):
     assert "1 sitting out" in reply.text
     dms = [c for c in fake.channels.values() if c.type == 1]
     assert len(dms) == 1 and "sit out" in fake.channel_messages(dms[0])[0].content
+
+
+async def test_exclude_and_include_replies(fake, runner, nine):
+    g, mod, ana = nine["guild"], nine["mod"], nine["members"][4]
+    assert "will not be paired" in (await ask(fake, g, mod, "pairing exclude", {"member": ana})).text
+    assert "already excluded" in (await ask(fake, g, mod, "pairing exclude", {"member": ana})).text
+    assert "can be paired again" in (await ask(fake, g, mod, "pairing include", {"member": ana})).text
+    assert "was not excluded" in (await ask(fake, g, mod, "pairing include", {"member": ana})).text
+    assert "for 9 members" in (await ask(fake, g, mod, "pairing preview")).text

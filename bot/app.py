@@ -51,6 +51,11 @@ def invite_url(application_id: int | str) -> str:
     )
 
 
+# Bridges never joins voice: discord.py's start-up warnings about voice libraries only alarm newcomers.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
+
+
 def bot_intents() -> discord.Intents:
     """Guilds and guild messages only: no privileged intent (no members, presences or message content)."""
     intents = discord.Intents.none()

@@ -114,6 +114,31 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
     )
 
 
+def unwritable_reason(path: Path, what: str, *, folder: bool = False) -> str | None:
+    """Why `path` could not be created or written, without creating anything; None when it can.
+
+    The first existing ancestor must be a folder we may write into (folders below it are created later).
+    """
+    target = path.resolve()
+    if target.exists():
+        if folder and not target.is_dir():
+            return f"{what} ({path}) is a file: give a folder."
+        if not os.access(target, os.W_OK):
+            return f"{what} ({path}) is not writable by this user: fix its permissions or choose another place."
+        return None
+    parent = target.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"{what} ({path}) is below a file ({parent}): choose a path inside a folder."
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return (
+            f"{what} ({path}) cannot be created: {parent} is not writable by this user. "
+            "Fix its permissions or choose another place."
+        )
+    return None
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object a line, for log collectors."""
 

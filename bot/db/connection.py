@@ -127,23 +127,34 @@ async def _check_identity(conn: aiosqlite.Connection, path: Path) -> None:
         )
 
 
-async def open_database(path: Path, *, migrate: bool = True) -> Database:
+async def open_database(path: Path, *, migrate: bool = True, read_only: bool = False) -> Database:
     """Open (creating if needed) the database at `path`, set its pragmas and, by default, migrate it.
 
     A file that is not Bridges', or has a newer schema, is refused before anything is written to it.
+    `read_only` opens an existing file without creating or changing anything (for `check`).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        conn = await aiosqlite.connect(path, isolation_level=None)
-    except sqlite3.Error as exc:
+        if read_only:
+            # Without a -wal file no process has the database open, and `immutable` reads it without
+            # creating the -wal and -shm files that even a read-only WAL reader would otherwise leave behind.
+            wal = path.with_name(path.name + "-wal")
+            flags = "mode=ro" if wal.exists() else "mode=ro&immutable=1"
+            conn = await aiosqlite.connect(f"{path.resolve().as_uri()}?{flags}", uri=True, isolation_level=None)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = await aiosqlite.connect(path, isolation_level=None)
+    except (sqlite3.Error, OSError) as exc:
         raise DatabaseError(f"cannot open {path}: {exc}") from exc
     conn.row_factory = sqlite3.Row
     try:
         await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         await _check_identity(conn, path)
-        await conn.execute("PRAGMA journal_mode = WAL")
-        await conn.execute("PRAGMA foreign_keys = ON")
-        await conn.execute("PRAGMA synchronous = NORMAL")
+        if read_only:
+            migrate = False
+        else:
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await conn.execute("PRAGMA synchronous = NORMAL")
     except sqlite3.DatabaseError as exc:
         await conn.close()
         raise DatabaseError(f"{path} is not a usable SQLite database ({exc}).") from exc

@@ -73,6 +73,7 @@ def test_missing_token_exits_2_with_one_line_and_no_traceback(tmp_path):
 
 
 def test_check_prints_invite_url_and_validates_database(tmp_path):
+    assert _run_cli(tmp_path, "migrate", DISCORD_TOKEN=TOKEN, DATABASE_PATH="db/b.sqlite3").returncode == 0
     result = _run_cli(tmp_path, "check", DISCORD_TOKEN=TOKEN, DATABASE_PATH="db/b.sqlite3")
     assert result.returncode == 0, result.stderr
     assert "client_id=123456789012345678" in result.stdout

@@ -28,6 +28,7 @@ COGS = (
     "cogs.participation",
     "cogs.stats",
     "cogs.operations",
+    "cogs.welcome",
 )
 
 # The permissions the invite asks for, and why (the README lists them from this table).

@@ -24,11 +24,8 @@ def bot_of(interaction: discord.Interaction) -> BridgesBot:
 
 
 async def timezone_choices(_: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-    needle = current.strip().lower().replace(" ", "_")
-    names = schedule.all_timezones()
-    starts = [n for n in names if n.lower().startswith(needle)]
-    contains = [n for n in names if needle in n.lower() and n not in starts]
-    return [app_commands.Choice(name=n, value=n) for n in (starts + contains)[:25]]
+    """IANA names matching a zone, city or country name in any case (`korea` offers Asia/Seoul)."""
+    return [app_commands.Choice(name=label[:100], value=name) for label, name in schedule.search_timezones(current)]
 
 
 async def theme_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

@@ -53,7 +53,11 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
         command = interaction.command.qualified_name if interaction.command else interaction.type.name
         cause = getattr(error, "original", error)
         log.error("error %s in %s", code, command, exc_info=(type(cause), cause, cause.__traceback__))
-        text = f"Something went wrong on my side (code {code}). A moderator can look it up in the bot's log."
+        text = (
+            f"Something went wrong on my side (code {code}). Nothing you did caused it; try again in a moment. "
+            "If it keeps happening, tell a moderator the code: the person who hosts the bot can find it in the "
+            "bot's log."
+        )
     try:
         await send_ephemeral(interaction, text)
     except discord.HTTPException:

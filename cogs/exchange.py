@@ -10,12 +10,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.db import guilds as guild_db
 from bot.db import pairing as pairing_db
 from bot.domain import schedule
 from bot.domain.themes import shipped_themes
 from bot.errors import UserError
-from bot.services import membership, pairing, privacy
+from bot.services import membership, pairing, privacy, program
 from cogs.common import NO_MENTIONS, RateLimiter, interests_choices, thread_link, timezone_choices
 from cogs.views import ConfirmView
 
@@ -49,6 +48,27 @@ def describe_member(view: membership.MemberView) -> list[str]:
     if view.skip_week:
         lines.append(f"- Sitting out the round of week {view.skip_week}")
     return lines
+
+
+def join_reply(view: membership.MemberView, newly: bool) -> str:
+    """What /exchange join (and the Join button) answers: what is recorded and how to leave or erase it."""
+    head = (
+        "You're in! You will be paired with other members for a private conversation."
+        if newly
+        else "Your preferences are updated."
+    )
+    return "\n".join(
+        [
+            head,
+            *describe_member(view),
+            "",
+            "What Bridges stores about you in this server: your Discord user id, the settings above, "
+            "who you blocked, your pairings and check-in answers, and participation events (joined, "
+            "paired, met, replied to the weekly prompt). Never message contents.",
+            "Set your timezone and interests with `/exchange join`; stop any time with `/exchange leave`; "
+            "erase everything with `/exchange forget`.",
+        ]
+    )
 
 
 @app_commands.guild_only()
@@ -93,22 +113,7 @@ class Exchange(
             frequency=frequency.value if frequency else None,
             now=self.bot.now(),
         )
-        head = (
-            "You're in! You will be paired with other members for a private conversation."
-            if newly
-            else ("Your preferences are updated.")
-        )
-        text = "\n".join(
-            [
-                head,
-                *describe_member(view),
-                "",
-                "What Bridges stores about you in this server: your Discord user id, the settings above, "
-                "who you blocked, your pairings and check-in answers, and participation events (joined, "
-                "paired, met, replied to the weekly prompt). Never message contents.",
-                "Stop any time with `/exchange leave`; erase everything with `/exchange forget`.",
-            ]
-        )
+        text = join_reply(view, newly)
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(
@@ -155,12 +160,22 @@ class Exchange(
         guild_id = interaction.guild_id or 0
         now = self.bot.now()
         lines = []
-        upcoming = await pairing.next_round_time(self.bot.db, guild_id, now)
+        upcoming, reason = await program.member_next_round(
+            self.bot.db, guild_id, view.paused_until, view.skip_week, now
+        )
         if upcoming is None:
             lines.append("- Next round: not scheduled yet (moderators use `/setup pairing`)")
         else:
-            tz = schedule.zone(view.timezone or await guild_db.timezone_of(self.bot.db, guild_id))
-            lines.append(f"- Next round: {schedule.fmt_local(upcoming, tz)}")
+            why = {
+                "break": " (pairing is on a program-wide break until then)",
+                "paused": " (after your pause)",
+                "skip": " (you sit out the round before it)",
+                None: "",
+            }[reason]
+            lines.append(
+                f"- You will next be paired: {discord.utils.format_dt(upcoming, 'F')}, "
+                f"{discord.utils.format_dt(upcoming, 'R')}{why}"
+            )
         rounds = await pairing_db.member_rounds(self.bot.db, guild_id, interaction.user.id)
         settings = await pairing.pairing_settings(self.bot.db, guild_id)
         if rounds and settings and rounds[0]["iso_week"] == schedule.week_key(now, settings.slot.tz):

@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 
 from bot.db import pairing as pairing_db
-from bot.services import pairing
+from bot.services import pairing, program
 from cogs.common import NO_MENTIONS, ModeratorCog
 from cogs.pairing_delivery import PairingDelivery
 from cogs.scheduler import Scheduler
@@ -69,6 +69,12 @@ class Pairing(ModeratorCog, group_name="pairing", group_description="Moderators:
                 "not_configured": "Set up pairing first with `/setup pairing`.",
                 "too_few": "Fewer than two members can be paired this week, so there is no round.",
             }[outcome.status]
+        paused = await program.break_of(self.bot.db, guild_id, "pairing", self.bot.now())
+        if paused is not None:
+            text += (
+                f"\nNote: a pairing break is on until {discord.utils.format_dt(paused.until, 'F')}; "
+                "scheduled rounds, notices and check-ins wait until it ends."
+            )
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     async def _set_exclusion(

@@ -17,7 +17,7 @@ from bot.db import guilds as guild_db
 from bot.db import pairing as pairing_db
 from bot.domain import schedule
 from bot.errors import DeliveryProblem
-from bot.services import pairing
+from bot.services import pairing, program
 from cogs.common import NO_MENTIONS, thread_link
 from cogs.errors import report_error
 from cogs.scheduler import Scheduler
@@ -125,6 +125,8 @@ class PairingDelivery(commands.Cog):
 
     async def pairing_if_due(self, guild_id: int) -> None:
         await self.resume_rounds(guild_id)
+        if await program.break_of(self.bot.db, guild_id, "pairing", self.bot.now()):
+            return  # a program-wide break: no round, notice or check-in until it ends
         outcome = await pairing.create_round(self.bot.db, guild_id, self.bot.now())
         if outcome.status == "created":
             await self.deliver(guild_id, outcome)

@@ -12,7 +12,7 @@ from discord import app_commands
 from bot.db import prompts as prompt_db
 from bot.domain.prompt_files import MAX_FILE_BYTES, MAX_TEXT
 from bot.errors import UserError
-from bot.services import prompts
+from bot.services import program, prompts
 from cogs.common import NO_MENTIONS, ModeratorCog, bot_of, theme_choices, thread_link
 from cogs.scheduler import Scheduler
 from cogs.views import BridgesView, ConfirmView, Paginator
@@ -299,6 +299,12 @@ class Prompts(
         text = messages[outcome.status]
         if outcome.thread_id:
             text += f" Thread: {thread_link(guild_id, outcome.thread_id)}"
+        paused = await program.break_of(self.bot.db, guild_id, "prompts", self.bot.now())
+        if paused is not None:
+            text += (
+                f"\nNote: a prompt break is on until {discord.utils.format_dt(paused.until, 'F')}; "
+                "the weekly post waits until it ends."
+            )
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 

@@ -13,8 +13,9 @@ import discord
 from discord.ext import commands, tasks
 
 from bot.db import guilds as guild_db
-from bot.services import prompts
+from bot.services import program, prompts
 from cogs.common import NO_MENTIONS
+from cogs.welcome import join_view
 
 if TYPE_CHECKING:
     from bot.app import BridgesBot
@@ -109,6 +110,8 @@ class Scheduler(commands.Cog):
                     )
 
     async def post_prompt_if_due(self, guild_id: int) -> None:
+        if await program.break_of(self.bot.db, guild_id, "prompts", self.bot.now()):
+            return  # a program-wide break: the weekly prompt waits until it ends
         await self.post_prompt(guild_id, force=False)
 
     async def post_prompt(self, guild_id: int, *, force: bool) -> prompts.PostOutcome:
@@ -134,7 +137,7 @@ class Scheduler(commands.Cog):
     async def _publish(self, item: prompts.PromptToPost) -> prompts.Published:
         channel = await self._channel(item.channel_id)
         try:
-            message = await channel.send(embed=prompt_embed(item), allowed_mentions=NO_MENTIONS)
+            message = await channel.send(embed=prompt_embed(item), view=join_view(), allowed_mentions=NO_MENTIONS)
         except discord.Forbidden as exc:
             missing = missing_permissions(channel, PROMPT_PERMISSIONS) if hasattr(channel, "guild") else []
             names = permission_names(missing or list(PROMPT_PERMISSIONS[:3]))

@@ -10,14 +10,24 @@ from discord import app_commands
 from bot.db import guilds as guild_db
 from bot.domain import schedule
 from bot.errors import UserError
-from bot.services import privacy
+from bot.services import privacy, program
 from cogs.common import NO_MENTIONS, WEEKDAY_CHOICES, ModeratorCog, timezone_choices
 from cogs.scheduler import PROMPT_PERMISSIONS, Scheduler, missing_permissions, permission_names
 
+BREAK_CHOICES = [
+    app_commands.Choice(name="prompts: the weekly prompt", value="prompts"),
+    app_commands.Choice(name="pairing: rounds, notices and check-ins", value="pairing"),
+    app_commands.Choice(name="all: both", value="all"),
+]
 PAIRING_PERMISSIONS = ("view_channel", "send_messages", "create_private_threads", "send_messages_in_threads")
 
 if TYPE_CHECKING:
     from bot.app import BridgesBot
+
+
+def when(moment, slot: schedule.WeeklySlot) -> str:
+    """A scheduled time in the server's timezone, then as a Discord timestamp each reader sees in their own."""
+    return f"{schedule.fmt_local(moment, slot.tz)} ({discord.utils.format_dt(moment, 'R')})"
 
 
 def slot_of(row, prefix: str) -> schedule.WeeklySlot | None:
@@ -43,83 +53,90 @@ class Setup(
 
     @app_commands.command(name="prompts", description="Where and when the weekly prompt is posted")
     @app_commands.describe(
-        channel="The channel for the weekly prompt and its discussion thread",
-        day="The day of the week to post",
-        time="The local time to post, 24-hour HH:MM such as 18:30",
-        timezone="The server's IANA timezone, such as Europe/Berlin (default: keep the current one, or UTC)",
+        channel="The channel for the weekly prompt and its discussion thread (needed the first time)",
+        day="The day of the week to post (needed the first time)",
+        time="The local time to post, 24-hour HH:MM such as 18:30 (needed the first time)",
+        timezone="The server's IANA timezone, such as Europe/Berlin (left out: keep the current one)",
     )
     @app_commands.choices(day=WEEKDAY_CHOICES)
     @app_commands.autocomplete(timezone=timezone_choices)
     async def prompts(
         self,
         interaction: discord.Interaction,
-        channel: discord.TextChannel,
-        day: app_commands.Choice[str],
-        time: str,
+        channel: discord.TextChannel | None = None,
+        day: app_commands.Choice[str] | None = None,
+        time: str | None = None,
         timezone: str | None = None,
     ) -> None:
         assert interaction.guild_id is not None
-        weekday = schedule.parse_day(day.value)
-        at = schedule.parse_time(time)
-        if timezone:
-            schedule.zone(timezone)
-        now = self.bot.now()
-        await guild_db.ensure(self.bot.db, interaction.guild_id, now)
+        changes: dict[str, object] = {}
+        if channel is not None:
+            changes["prompt_channel_id"] = channel.id
+        if day is not None:
+            changes["prompt_day"] = schedule.parse_day(day.value)
+        if time is not None:
+            changes["prompt_time"] = schedule.parse_time(time).strftime("%H:%M")
+        if timezone is not None:
+            changes["timezone"] = schedule.canonical_timezone(timezone)
+        await interaction.response.defer(ephemeral=True, thinking=True)
         before = await guild_db.get(self.bot.db, interaction.guild_id)
-        await guild_db.set_prompt_schedule(
-            self.bot.db,
-            interaction.guild_id,
-            channel_id=channel.id,
-            day=weekday,
-            at=at.strftime("%H:%M"),
-            timezone=timezone,
-        )
-        await self._confirm_schedule(
-            interaction,
-            "prompt",
-            channel,
-            before,
-            lambda tz: [
-                f"The weekly prompt will be posted in {channel.mention} every {day.name} at {at:%H:%M} ({tz}), "
-                "with a discussion thread."
-            ],
-        )
+        await program.update_schedule(self.bot.db, interaction.guild_id, self.bot.now(), "prompt", changes)
+        await self._confirm_schedule(interaction, "prompt", before, changed=bool(changes))
 
-    async def _confirm_schedule(self, interaction, kind: str, channel, before, head) -> None:
-        """Reply with the schedule just stored, when it next runs and what stands in its way; then re-evaluate
-        the server's schedule at once (a slot that already passed this week runs now)."""
+    async def _confirm_schedule(self, interaction, kind: str, before, *, changed: bool = True) -> None:
+        """Reply with the whole schedule as now stored, when it next runs and what stands in its way; then
+        re-evaluate the server's schedule at once (a slot that already passed this week runs now)."""
         assert interaction.guild_id is not None
         now = self.bot.now()
         row = await guild_db.get(self.bot.db, interaction.guild_id)
         slot = slot_of(row, kind)
-        assert slot is not None
-        what = "prompt is posted" if kind == "prompt" else "round runs"
-        lines = head(slot.tz.key)
-        if slot.due(now):
+        assert slot is not None and row is not None
+        prefix = "prompt" if kind == "prompt" else "pairing"
+        channel_id = row[f"{prefix}_channel_id"]
+        day = schedule.WEEKDAYS[row[f"{prefix}_day"]].capitalize()
+        if kind == "prompt":
+            lines = [
+                f"The weekly prompt is posted in <#{channel_id}> every {day} at {row['prompt_time']} "
+                f"({slot.tz.key}), with a discussion thread."
+            ]
+        else:
+            reports = f"<#{row['report_channel_id']}>" if row["report_channel_id"] else "a private thread for moderators"
+            lines = [
+                f"Rounds run every {day} at {row['pairing_time']} ({slot.tz.key}) with groups of "
+                f"{row['group_size']} (odd count: {row['odd_policy']}); each group gets a private thread in "
+                f"<#{channel_id}>.",
+                f"Reports from pairs go to {reports}.",
+                "Members need View Channel on that channel to open their pair threads.",
+            ]
+        if not changed:
+            lines.insert(0, "Nothing was changed (no option given). The current settings:")
+        paused = program.on_break(row, "prompts" if kind == "prompt" else "pairing", now)
+        if paused:
+            lines.append(f"A break is on until {discord.utils.format_dt(paused.until, 'F')}: nothing is scheduled before then.")
+        elif slot.due(now):
+            what = "prompt is posted" if kind == "prompt" else "round runs"
             lines.append(f"This week's time has already passed, so this week's {what} now if it has not yet.")
         else:
-            lines.append(f"Next {kind}: {schedule.fmt_local(slot.next_after(now), slot.tz)}.")
-        missing = missing_permissions(
-            channel, PROMPT_PERMISSIONS if kind == "prompt" else PAIRING_PERMISSIONS
-        )
-        if missing:
-            lines.append(f"Warning: I am missing {permission_names(missing)} in {channel.mention}.")
+            lines.append(f"Next {kind}: {when(slot.next_after(now), slot)}.")
+        channel = interaction.guild.get_channel(channel_id) if interaction.guild else None
+        if channel is not None:
+            missing = missing_permissions(channel, PROMPT_PERMISSIONS if kind == "prompt" else PAIRING_PERMISSIONS)
+            if missing:
+                lines.append(f"Warning: I am missing {permission_names(missing)} in {channel.mention}.")
         lines += await self._earlier_problems(before)
-        await interaction.response.send_message(
-            "\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
+        await interaction.followup.send("\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS)
         self.scheduler().kick(interaction.guild_id)
 
     @app_commands.command(
         name="pairing", description="Where private pair threads are opened and when rounds run"
     )
     @app_commands.describe(
-        channel="The channel in which each group gets a private thread",
-        day="The day of the week the round runs",
-        time="The local time the round runs, 24-hour HH:MM (server timezone from /setup prompts, default UTC)",
-        group_size="Members per group, 2 to 4 (default 2)",
-        odd_policy="When the count does not divide evenly: make a trio (default) or let someone sit out",
-        report_channel="Optional: a moderators-only channel for reports from pairs (default: a private thread)",
+        channel="The text channel in which each group gets a private thread (needed the first time)",
+        day="The day of the week the round runs (needed the first time)",
+        time="The local time the round runs, 24-hour HH:MM, in the server timezone (needed the first time)",
+        group_size="Members per group, 2 to 4 (left out: keep the current size; 2 at first)",
+        odd_policy="When the count does not divide evenly: make a trio (the default) or let someone sit out",
+        report_channel="A moderators-only channel for reports from pairs (left out: keep the current one)",
     )
     @app_commands.choices(
         day=WEEKDAY_CHOICES,
@@ -133,48 +150,104 @@ class Setup(
     async def pairing(
         self,
         interaction: discord.Interaction,
-        channel: discord.TextChannel,
-        day: app_commands.Choice[str],
-        time: str,
-        group_size: app_commands.Range[int, 2, 4] = 2,
+        channel: discord.TextChannel | None = None,
+        day: app_commands.Choice[str] | None = None,
+        time: str | None = None,
+        group_size: app_commands.Range[int, 2, 4] | None = None,
         odd_policy: app_commands.Choice[str] | None = None,
         report_channel: discord.TextChannel | None = None,
     ) -> None:
         assert interaction.guild_id is not None
-        weekday = schedule.parse_day(day.value)
-        at = schedule.parse_time(time)
-        if not 2 <= group_size <= 4:
-            raise UserError("Groups can have 2 to 4 members.")
-        policy = odd_policy.value if odd_policy else "trio"
-        now = self.bot.now()
-        await guild_db.ensure(self.bot.db, interaction.guild_id, now)
+        changes: dict[str, object] = {}
+        if channel is not None:
+            changes["pairing_channel_id"] = channel.id
+        if day is not None:
+            changes["pairing_day"] = schedule.parse_day(day.value)
+        if time is not None:
+            changes["pairing_time"] = schedule.parse_time(time).strftime("%H:%M")
+        if group_size is not None:
+            if not 2 <= group_size <= 4:
+                raise UserError("Groups can have 2 to 4 members.")
+            changes["group_size"] = group_size
+        if odd_policy is not None:
+            changes["odd_policy"] = odd_policy.value
+        if report_channel is not None:
+            changes["report_channel_id"] = report_channel.id
+        await interaction.response.defer(ephemeral=True, thinking=True)
         before = await guild_db.get(self.bot.db, interaction.guild_id)
-        await guild_db.set_pairing_schedule(
-            self.bot.db,
-            interaction.guild_id,
-            channel_id=channel.id,
-            day=weekday,
-            at=at.strftime("%H:%M"),
-            group_size=group_size,
-            odd_policy=policy,
+        await program.update_schedule(self.bot.db, interaction.guild_id, self.bot.now(), "pairing", changes)
+        await self._confirm_schedule(interaction, "pairing", before, changed=bool(changes))
+
+    @app_commands.command(name="timezone", description="The server's timezone, used for every schedule")
+    @app_commands.describe(timezone="An IANA timezone such as Asia/Seoul or Europe/Berlin (any case)")
+    @app_commands.autocomplete(timezone=timezone_choices)
+    async def timezone(self, interaction: discord.Interaction, timezone: str) -> None:
+        assert interaction.guild_id is not None
+        name = schedule.canonical_timezone(timezone)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        now = self.bot.now()
+        await program.set_timezone(self.bot.db, interaction.guild_id, now, name)
+        row = await guild_db.get(self.bot.db, interaction.guild_id)
+        lines = [f"The server's timezone is now {name}."]
+        for kind, label in (("prompt", "Next prompt"), ("pairing", "Next round")):
+            slot = slot_of(row, kind)
+            if slot is not None:
+                lines.append(f"{label}: {when(slot.next_after(now), slot)}.")
+        await interaction.followup.send("\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS)
+        self.scheduler().kick(interaction.guild_id)
+
+    @app_commands.command(name="pause", description="A program-wide break: nothing scheduled happens until it ends")
+    @app_commands.describe(
+        what="What to pause: the weekly prompts, the pairing rounds, or both",
+        weeks="How many weeks, 1 to 12; the break ends by itself",
+    )
+    @app_commands.choices(what=BREAK_CHOICES)
+    async def pause(
+        self,
+        interaction: discord.Interaction,
+        what: app_commands.Choice[str],
+        weeks: app_commands.Range[int, 1, 12],
+    ) -> None:
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        until = await program.start_break(self.bot.db, interaction.guild_id, self.bot.now(), what.value, weeks)
+        things = {"prompts": "No weekly prompt is posted", "pairing": "No round, notice or check-in runs",
+                  "all": "No weekly prompt, round, notice or check-in happens"}[what.value]
+        await interaction.followup.send(
+            f"Break on: {things} until {discord.utils.format_dt(until, 'F')}. Members see it in "
+            "`/exchange status`. It ends by itself; `/setup resume` ends it early. `/prompts post-now` and "
+            "`/pairing run-now` still work if you need them.",
+            ephemeral=True,
         )
-        await guild_db.set_value(
-            self.bot.db,
-            interaction.guild_id,
-            "report_channel_id",
-            report_channel.id if report_channel else None,
-        )
-        reports = report_channel.mention if report_channel else "a private thread for moderators"
-        await self._confirm_schedule(
-            interaction,
-            "pairing",
-            channel,
-            before,
-            lambda tz: [
-                f"Rounds will run every {day.name} at {at:%H:%M} ({tz}) with groups of {group_size} "
-                f"(odd count: {policy}); each group gets a private thread in {channel.mention}.",
-                f"Reports from pairs go to {reports}.",
-            ],
+
+    @app_commands.command(name="resume", description="End a program-wide break early")
+    @app_commands.describe(what="What to resume: the weekly prompts, the pairing rounds, or both")
+    @app_commands.choices(what=BREAK_CHOICES)
+    async def resume(self, interaction: discord.Interaction, what: app_commands.Choice[str]) -> None:
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        ended = await program.end_break(self.bot.db, interaction.guild_id, self.bot.now(), what.value)
+        if ended:
+            text = f"Break over for {' and '.join(ended)}: the schedule runs again (this week's if its time has passed)."
+        else:
+            text = f"There was no break on for {what.value}: nothing to resume."
+        await interaction.followup.send(text, ephemeral=True)
+        self.scheduler().kick(interaction.guild_id)
+
+    @app_commands.command(name="welcome", description='Post a public "How Bridges works" message with a Join button')
+    @app_commands.describe(channel="The channel for the welcome message (members must be able to see it)")
+    async def welcome(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        from cogs.welcome import post_welcome
+
+        message_id = await post_welcome(self.bot, interaction.guild_id, channel)
+        await interaction.followup.send(
+            f"Posted the welcome message in {channel.mention}: https://discord.com/channels/"
+            f"{interaction.guild_id}/{channel.id}/{message_id}. Its Join button works for anyone who can see it, "
+            "also after a restart. Pin it so newcomers find it.",
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
         )
 
     async def _earlier_problems(self, row) -> list[str]:
@@ -219,18 +292,20 @@ class Setup(
     @app_commands.command(name="show", description="This server's whole Bridges configuration and next times")
     async def show(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
         now = self.bot.now()
         await guild_db.ensure(self.bot.db, interaction.guild_id, now)
         row = await guild_db.get(self.bot.db, interaction.guild_id)
         assert row is not None
-        lines = [f"**Timezone:** {row['timezone']}"]
+        breaks = {b.kind: b for b in program.active_breaks(row, now)}
+        lines = [f"**Timezone:** {row['timezone']} (change it with `/setup timezone`)"]
         prompt_slot = slot_of(row, "prompt")
         if prompt_slot is None:
             lines.append("**Weekly prompt:** not set up (use `/setup prompts`)")
         else:
             lines.append(
                 f"**Weekly prompt:** <#{row['prompt_channel_id']}>, {schedule.WEEKDAYS[row['prompt_day']]} "
-                f"{row['prompt_time']}; next {schedule.fmt_local(prompt_slot.next_after(now), prompt_slot.tz)}"
+                f"{row['prompt_time']}; next {self._next(prompt_slot, breaks.get('prompts'), now)}"
             )
         if row["prompt_problem"]:
             lines.append(f"**Prompt problem:** {row['prompt_problem']}")
@@ -241,18 +316,27 @@ class Setup(
             lines.append(
                 f"**Pairing:** <#{row['pairing_channel_id']}>, {schedule.WEEKDAYS[row['pairing_day']]} "
                 f"{row['pairing_time']}, groups of {row['group_size']}, odd count: {row['odd_policy']}; "
-                f"next {schedule.fmt_local(pairing_slot.next_after(now), pairing_slot.tz)}"
+                f"next {self._next(pairing_slot, breaks.get('pairing'), now)}"
             )
         if row["pairing_problem"]:
             lines.append(f"**Pairing problem:** {row['pairing_problem']}")
+        for kind, item in breaks.items():
+            lines.append(f"**Break:** {kind} paused until {discord.utils.format_dt(item.until, 'F')} (`/setup resume`)")
         role = f"<@&{row['moderator_role_id']}>" if row["moderator_role_id"] else "none (Manage Server only)"
         lines.append(f"**Moderator role:** {role}")
-        if row["report_channel_id"]:
-            lines.append(f"**Reports go to:** <#{row['report_channel_id']}>")
+        reports = f"<#{row['report_channel_id']}>" if row["report_channel_id"] else "a private thread for moderators"
+        lines.append(f"**Reports go to:** {reports}")
+        welcome = f"<#{row['welcome_channel_id']}>" if row["welcome_channel_id"] else "not posted (use `/setup welcome`)"
+        lines.append(f"**Welcome message:** {welcome}")
         lines.append(f"**Participation log kept for:** {row['retention_weeks']} weeks")
-        await interaction.response.send_message(
-            "\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
+        await interaction.followup.send("\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @staticmethod
+    def _next(slot: schedule.WeeklySlot, paused: program.Break | None, now) -> str:
+        """The next run as a Discord timestamp: after the break when one is on."""
+        if paused and slot.due(paused.until):
+            return when(paused.until, slot)  # the week the break ends catches up at once
+        return when(slot.next_after(paused.until if paused else now), slot)
 
 
 async def setup(bot: BridgesBot) -> None:

@@ -44,6 +44,49 @@ async def set_pairing_schedule(
     )
 
 
+# The settings a moderator command may change, one column each; `update` writes only the ones it is given.
+SETTING_COLUMNS = frozenset(
+    {
+        "timezone",
+        "prompt_channel_id",
+        "prompt_day",
+        "prompt_time",
+        "pairing_channel_id",
+        "pairing_day",
+        "pairing_time",
+        "group_size",
+        "odd_policy",
+        "moderator_role_id",
+        "report_channel_id",
+        "retention_weeks",
+        "prompts_paused_until",
+        "pairing_paused_until",
+        "welcome_channel_id",
+        "welcome_message_id",
+        "greeted_at",
+    }
+)
+
+
+async def update(db: Database, guild_id: int, changes: dict[str, object]) -> None:
+    """Write exactly the given settings (an empty dict writes nothing); a changed schedule clears its problem."""
+    unknown = set(changes) - SETTING_COLUMNS
+    if unknown:
+        raise ValueError(sorted(unknown))
+    if not changes:
+        return
+    columns = sorted(changes)
+    assignments = [f"{column} = ?" for column in columns]
+    if any(column.startswith("prompt_") for column in columns):
+        assignments.append("prompt_problem = NULL")
+    if any(column.startswith("pairing_") and column != "pairing_paused_until" for column in columns):
+        assignments.append("pairing_problem = NULL")
+    await db.execute(
+        f"UPDATE guild_settings SET {', '.join(assignments)} WHERE guild_id = ?",
+        (*(changes[c] for c in columns), guild_id),
+    )
+
+
 async def set_value(db: Database, guild_id: int, column: str, value: object) -> None:
     if column not in {"moderator_role_id", "report_channel_id", "retention_weeks", "timezone"}:
         raise ValueError(column)

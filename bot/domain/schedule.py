@@ -14,25 +14,82 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
+MAX_TIMEZONE_INPUT = 64
+
+
+@lru_cache(maxsize=1)
+def _timezones_by_lower() -> dict[str, str]:
+    return {name.lower(): name for name in all_timezones()}
+
+
+def canonical_timezone(name: str) -> str:
+    """The IANA name as the database writes it, for input in any case (`asia/seoul` -> `Asia/Seoul`);
+    spaces count as underscores. Anything else, however odd, is a UserError that names valid examples."""
+    cleaned = (name or "").strip().replace(" ", "_")
+    found = _timezones_by_lower().get(cleaned.lower()) if len(cleaned) <= MAX_TIMEZONE_INPUT else None
+    if found is None:
+        shown = cleaned[:40] + ("…" if len(cleaned) > 40 else "")
+        raise UserError(
+            f"`{shown}` is not a timezone I know. Use an IANA name such as `Asia/Seoul`, "
+            "`America/New_York` or `UTC` (the list suggests names as you type a city or country)."
+        )
+    return found
+
+
 @lru_cache(maxsize=512)
 def zone(name: str) -> ZoneInfo:
-    """The ZoneInfo for an IANA name; a UserError naming a valid example otherwise."""
-    if not name or name != name.strip() or ".." in name or name.startswith("/"):
-        raise UserError(
-            f"`{name}` is not a timezone I know. Use an IANA name such as `Europe/Berlin` or `UTC`."
-        )
+    """The ZoneInfo for an IANA name in any case; a UserError naming valid examples otherwise."""
     try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise UserError(
-            f"`{name}` is not a timezone I know. Use an IANA name such as `Asia/Seoul`, "
-            "`America/New_York` or `UTC`."
-        ) from exc
+        return ZoneInfo(canonical_timezone(name))
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise UserError(f"`{name[:40]}` is not a timezone I know. Use an IANA name such as `Asia/Seoul`.") from exc
 
 
 @lru_cache(maxsize=1)
 def all_timezones() -> tuple[str, ...]:
     return tuple(sorted(available_timezones() | {"UTC"}))
+
+
+@lru_cache(maxsize=1)
+def _zones_by_country() -> tuple[tuple[str, str], ...]:
+    """(country name, IANA zone) pairs from the tz database's own tables, shipped by the tzdata package."""
+    from importlib import resources
+
+    folder = resources.files("tzdata") / "zoneinfo"
+    countries = {}
+    for line in (folder / "iso3166.tab").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            code, _, country = line.partition("\t")
+            countries[code] = country.strip()
+    pairs = []
+    for line in (folder / "zone.tab").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            fields = line.split("\t")
+            if len(fields) >= 3 and fields[0] in countries:
+                pairs.append((countries[fields[0]], fields[2]))
+    return tuple(pairs)
+
+
+def search_timezones(query: str, limit: int = 25) -> list[tuple[str, str]]:
+    """(label, IANA name) suggestions for what a person types: a zone or city (`seoul`), or a country
+    (`korea` -> Asia/Seoul, labelled with the country). Exact prefixes first; never raises."""
+    needle = query.strip().lower().replace(" ", "_")[:MAX_TIMEZONE_INPUT]
+    names = all_timezones()
+    starts = [n for n in names if n.lower().startswith(needle) or n.lower().split("/")[-1].startswith(needle)]
+    contains = [n for n in names if needle in n.lower() and n not in starts]
+    by_country: list[tuple[str, str]] = []
+    if needle:
+        words = needle.replace("_", " ")
+        seen = set(starts)
+        for country, zone_name in _zones_by_country():
+            if words in country.lower() and zone_name not in seen:
+                seen.add(zone_name)
+                by_country.append((f"{zone_name} ({country})", zone_name))
+    # A zone or city that starts with the text, then the country's zones, then names that merely contain it.
+    found = [(n, n) for n in starts] + by_country
+    chosen = {n for _, n in found}
+    found += [(n, n) for n in contains if n not in chosen]
+    return found[:limit]
 
 
 def parse_day(value: str) -> int:

@@ -39,7 +39,7 @@ async def join(
 ) -> tuple[MemberView, bool]:
     """Opt in, or update preferences; returns the member's view and whether this was a new opt-in."""
     if timezone:
-        schedule.zone(timezone)
+        timezone = schedule.canonical_timezone(timezone)
     chosen = parse_interests(interests)
     freq = (frequency or "weekly").lower()
     if freq not in FREQUENCIES:

@@ -70,7 +70,7 @@ def test_bad_times_are_refused_with_an_example(value):
         schedule.parse_time(value)
 
 
-@pytest.mark.parametrize("value", ["Mars/Olympus", "../etc/passwd", "", " UTC"])
+@pytest.mark.parametrize("value", ["Mars/Olympus", "../etc/passwd", "", "Asia", "x" * 300, "Asia/Seoul/x", "\x00"])
 def test_bad_timezones_are_refused_with_an_example(value):
     with pytest.raises(UserError, match="UTC"):
         schedule.zone(value)
@@ -80,3 +80,25 @@ def test_days_are_lower_case_names():
     assert schedule.parse_day("monday") == 0 and schedule.parse_day("sunday") == 6
     with pytest.raises(UserError):
         schedule.parse_day("funday")
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("asia/seoul", "Asia/Seoul"), (" UTC", "UTC"), ("america/new york", "America/New_York"), ("utc", "UTC")],
+)
+def test_timezones_are_accepted_in_any_case_and_stored_canonically(typed, stored):
+    assert schedule.canonical_timezone(typed) == stored
+    assert schedule.zone(typed).key == stored
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [("korea", "Asia/Seoul"), ("Vietnam", "Asia/Ho_Chi_Minh"), ("seoul", "Asia/Seoul"), ("philippines", "Asia/Manila")],
+)
+def test_timezone_search_finds_cities_and_countries(typed, expected):
+    assert expected in [name for _, name in schedule.search_timezones(typed)]
+
+
+def test_timezone_search_never_raises_and_is_bounded():
+    for odd in ["", "x" * 5000, "(((", "\x00", "/"]:
+        assert len(schedule.search_timezones(odd)) <= 25

@@ -90,10 +90,11 @@ class ReviewView(BridgesView):
 
     @discord.ui.button(label="Approve", style=discord.ButtonStyle.success)
     async def approve(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
-        await prompts.decide(
+        decision = await prompts.decide(
             self.cog.bot.db, interaction.guild_id or 0, self.prompt_id, True, self.cog.bot.now()
         )
         await self._decided(interaction, f"Approved #{self.prompt_id}: it joins the rotation.", edit=True)
+        await self.cog.tell_member(interaction.guild_id or 0, decision)
 
     @discord.ui.button(label="Edit", style=discord.ButtonStyle.primary)
     async def edit(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
@@ -102,7 +103,7 @@ class ReviewView(BridgesView):
         )
 
         async def save(modal_interaction: discord.Interaction, text: str) -> None:
-            await prompts.decide(
+            decision = await prompts.decide(
                 self.cog.bot.db,
                 modal_interaction.guild_id or 0,
                 self.prompt_id,
@@ -111,6 +112,7 @@ class ReviewView(BridgesView):
                 text,
             )
             await self._decided(modal_interaction, f"Approved #{self.prompt_id} with your edit.", edit=False)
+            await self.cog.tell_member(modal_interaction.guild_id or 0, decision)
 
         await interaction.response.send_modal(
             PromptTextModal(f"Edit suggestion #{self.prompt_id}", save, row["text"])
@@ -118,10 +120,47 @@ class ReviewView(BridgesView):
 
     @discord.ui.button(label="Reject", style=discord.ButtonStyle.danger)
     async def reject(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
-        await prompts.decide(
+        decision = await prompts.decide(
             self.cog.bot.db, interaction.guild_id or 0, self.prompt_id, False, self.cog.bot.now()
         )
         await self._decided(interaction, f"Rejected #{self.prompt_id}.", edit=True)
+        await self.cog.tell_member(interaction.guild_id or 0, decision)
+
+    @discord.ui.button(label="Reject with a note", style=discord.ButtonStyle.secondary)
+    async def reject_with_note(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        async def save(modal_interaction: discord.Interaction, reason: str) -> None:
+            decision = await prompts.decide(
+                self.cog.bot.db, modal_interaction.guild_id or 0, self.prompt_id, False, self.cog.bot.now(),
+                reason=reason,
+            )
+            await self._decided(modal_interaction, f"Rejected #{self.prompt_id} with your note.", edit=False)
+            await self.cog.tell_member(modal_interaction.guild_id or 0, decision)
+
+        await interaction.response.send_modal(ReasonModal(f"Reject suggestion #{self.prompt_id}"[:45], save))
+
+
+class ReasonModal(discord.ui.Modal):
+    """An optional note for the member whose suggestion is declined."""
+
+    reason = discord.ui.TextInput(
+        label="A note for the member (optional)",
+        style=discord.TextStyle.paragraph,
+        required=False,
+        max_length=prompts.MAX_REASON,
+        custom_id="decision_reason",
+    )
+
+    def __init__(self, title: str, on_reason) -> None:
+        super().__init__(title=title, timeout=900)
+        self.on_reason = on_reason
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await self.on_reason(interaction, self.reason.value)
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+        from cogs.errors import report_error
+
+        await report_error(interaction, error)
 
 
 @app_commands.guild_only()
@@ -235,6 +274,20 @@ class Prompts(
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
+
+    async def tell_member(self, guild_id: int, decision: prompts.Decision) -> None:
+        """Tell the member privately what became of their suggestion: by DM when they accept DMs from the
+        server's members, else it waits for their next /prompt current."""
+        if decision.member_id is None:
+            return
+        guild = self.bot.get_guild(guild_id)
+        text = prompts.decision_text(decision.prompt_id, decision.approved, decision.text, decision.reason)
+        try:
+            dm = await self.bot.create_dm(discord.Object(id=decision.member_id))
+            await dm.send(f"{text}\n(From the server {guild.name if guild else ''})", allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            return
+        await prompts.mark_decision_told(self.bot.db, guild_id, decision.prompt_id)
 
     async def review_page(
         self, guild_id: int, owner_id: int, after_id: int = 0

@@ -48,14 +48,18 @@ class Prompt(commands.GroupCog, group_name="prompt", group_description="This wee
                 lines.append(f"*Content note: {found.content_note}*")
             if found.thread_id:
                 lines.append(f"Discussion thread: {thread_link(interaction.guild_id, found.thread_id)}")
+        untold = await prompts.take_untold_decisions(self.bot.db, interaction.guild_id, interaction.user.id)
+        if untold:
+            lines = [*untold, "", *lines]
         mine = await prompts.my_suggestions(self.bot.db, interaction.guild_id, interaction.user.id)
         if mine:
             lines.append("")
             lines.append("**Your suggestions:**")
             lines += [f"- #{r['id']}: {OUTCOME[r['status']]}" for r in mine[-10:]]
-        await interaction.response.send_message(
-            "\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
+        text = "\n".join(lines)
+        if len(text) > 2000:  # Discord's message limit; the newest suggestions come last and matter least here
+            text = text[:1999] + "…"
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(
         name="suggest", description="Suggest a prompt; moderators review it before it is used"

@@ -98,6 +98,31 @@ async def set_status(
     )
 
 
+async def record_decision(conn: aiosqlite.Connection, guild_id: int, prompt_id: int, reason: str | None) -> None:
+    """Keep the moderator's reason and mark a member's suggestion as decided but not yet told to them."""
+    await conn.execute(
+        "UPDATE prompts SET decision_reason = ?, decision_told = 0 WHERE guild_id = ? AND id = ? "
+        "AND suggested_by IS NOT NULL",
+        (reason, guild_id, prompt_id),
+    )
+
+
+async def untold_decisions(db: Database, guild_id: int, user_id: int) -> list[sqlite3.Row]:
+    return await db.fetchall(
+        "SELECT id, theme, text, status, decision_reason FROM prompts "
+        "WHERE guild_id = ? AND suggested_by = ? AND decision_told = 0 ORDER BY id",
+        (guild_id, user_id),
+    )
+
+
+async def mark_told(db: Database, guild_id: int, prompt_ids: list[int]) -> None:
+    if prompt_ids:
+        marks = ",".join("?" * len(prompt_ids))
+        await db.execute(
+            f"UPDATE prompts SET decision_told = 1 WHERE guild_id = ? AND id IN ({marks})", (guild_id, *prompt_ids)
+        )
+
+
 async def revisions(db: Database, guild_id: int, prompt_id: int) -> list[sqlite3.Row]:
     return await db.fetchall(
         "SELECT * FROM prompt_revisions WHERE guild_id = ? AND prompt_id = ? ORDER BY id",

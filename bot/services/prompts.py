@@ -217,18 +217,63 @@ async def next_pending(db: Database, guild_id: int, after_id: int = 0):
     return await prompt_db.oldest_pending(db, guild_id, after_id)
 
 
+MAX_REASON = 300
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A reviewed suggestion, for telling the member who made it (None when nobody suggested it)."""
+
+    prompt_id: int
+    member_id: int | None
+    approved: bool
+    text: str
+    reason: str | None
+
+
 async def decide(
-    db: Database, guild_id: int, prompt_id: int, approve: bool, now: datetime, text: str | None = None
-) -> None:
+    db: Database,
+    guild_id: int,
+    prompt_id: int,
+    approve: bool,
+    now: datetime,
+    text: str | None = None,
+    reason: str | None = None,
+) -> Decision:
     row = await _existing(db, guild_id, prompt_id, now)
     if row["status"] != "pending":
         raise UserError(f"Suggestion #{prompt_id} was already reviewed ({row['status']}).")
+    reason = " ".join((reason or "").split())[:MAX_REASON] or None
+    body = row["text"]
     async with db.transaction() as conn:
         if text is not None:
             body = prompt_files.validate_text(text)
             if body != row["text"]:
                 await prompt_db.edit(conn, guild_id, prompt_id, body, row["content_note"], now)
         await prompt_db.set_status(conn, guild_id, prompt_id, "active" if approve else "rejected", now)
+        await prompt_db.record_decision(conn, guild_id, prompt_id, reason)
+    return Decision(prompt_id, row["suggested_by"], approve, body, reason)
+
+
+def decision_text(prompt_id: int, approved: bool, text: str, reason: str | None) -> str:
+    """How a member is told what became of their suggestion (bounded, so it always fits a message)."""
+    shown = text if len(text) <= 200 else text[:199] + "…"
+    outcome = "was approved and joins the prompt rotation" if approved else "was not taken this time"
+    lines = [f"Your prompt suggestion #{prompt_id} {outcome}: “{shown}”"]
+    if reason:
+        lines.append(f"The moderators' note: {reason}")
+    return "\n".join(lines)
+
+
+async def mark_decision_told(db: Database, guild_id: int, prompt_id: int) -> None:
+    await prompt_db.mark_told(db, guild_id, [prompt_id])
+
+
+async def take_untold_decisions(db: Database, guild_id: int, user_id: int) -> list[str]:
+    """Decisions the member has not been told yet (their DMs were closed): returned once, then marked told."""
+    rows = await prompt_db.untold_decisions(db, guild_id, user_id)
+    await prompt_db.mark_told(db, guild_id, [r["id"] for r in rows])
+    return [decision_text(r["id"], r["status"] in ("active", "retired"), r["text"], r["decision_reason"]) for r in rows]
 
 
 async def my_suggestions(db: Database, guild_id: int, user_id: int) -> list:

@@ -167,3 +167,28 @@ async def test_moderator_error_reply_names_who_can_read_the_log(fake, runner, se
     monkeypatch.setattr(program, "end_break", broken)
     reply = await ask(fake, server["guild"], server["mod"], "setup resume", {"what": "all"})
     assert "code" in reply.text and "hosts the bot" in reply.text
+
+
+async def test_a_member_is_told_privately_what_became_of_their_suggestion(fake, runner, server):
+    g, mod, ana, ben = server["guild"], server["mod"], server["members"][0], server["members"][1]
+    await ask(fake, g, ana, "prompt suggest", {"text": "What song reminds you of home?", "theme": "heritage"})
+    await ask(fake, g, ben, "prompt suggest", {"text": "Which festival do you miss most?", "theme": "heritage"})
+    review = await ask(fake, g, mod, "prompts review")
+    approved = await (await fake.click(g, mod, review, "Approve")).reply()
+    ana_dms = await fake.wait_for(lambda: dms_to(fake, ana.id), what="the approval DM")
+    assert "was approved" in ana_dms[0].content and "What song reminds you of home?" in ana_dms[0].content
+    assert ana_dms[0].allowed_mentions["parse"] == []
+
+    # Ben does not accept DMs: the note waits for his next /prompt current, shown once.
+    fake.fail("POST", r"^/channels/\d+/messages$", 403, count=1)
+    modal = await (await fake.click(g, mod, approved, "Reject with a note")).wait_modal()
+    assert len(modal["title"]) <= 45
+    await (
+        await fake.submit_modal(g, mod, modal, {"decision_reason": "We had a festival prompt last week."})
+    ).reply()
+    assert dms_to(fake, ben.id) == []
+    current = await ask(fake, g, ben, "prompt current")
+    assert "was not taken this time" in current.text and "We had a festival prompt last week." in current.text
+    again = await ask(fake, g, ben, "prompt current")
+    assert "We had a festival prompt last week." not in again.text and "not taken" in again.text
+    assert "festival" not in (await ask(fake, g, ana, "prompt current")).text

@@ -54,7 +54,9 @@ class Stats(commands.Cog):
             text = f"Participation for the last {weeks} weeks: see the chart, or use `format:csv` for every number."
         await interaction.followup.send(
             text,
-            file=discord.File(io.BytesIO(chart), filename="bridges-stats.png"),
+            file=discord.File(
+                io.BytesIO(chart), filename="bridges-stats.png", description=stats.chart_alt_text(rows)
+            ),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )

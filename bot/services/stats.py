@@ -54,9 +54,14 @@ def shown(row: WeekFigures) -> dict[str, str]:
 
 
 async def weekly(db: Database, guild_id: int, weeks: int, now: datetime) -> list[WeekFigures]:
-    tz = schedule.zone(await guild_db.timezone_of(db, guild_id))
+    settings = await guild_db.get(db, guild_id)
+    tz = schedule.zone(settings["timezone"] if settings else "UTC")
     current = schedule.week_key(now, tz)
     keys = [schedule.shift_week(current, -i, tz) for i in range(weeks - 1, -1, -1)]
+    if settings is not None:
+        # Weeks before Bridges came to this server are not zeros: they are simply not shown.
+        first = schedule.week_key(datetime.fromisoformat(settings["created_at"]), tz)
+        keys = [key for key in keys if key >= first] or [current]
     prompt_people = await stats_db.event_counts(db, guild_id, keys, "prompt_reply")
     rounds = await stats_db.round_figures(db, guild_id, keys)
     joined, left = await stats_db.joins_and_leaves_by_day(db, guild_id)
@@ -97,34 +102,97 @@ def summary(rows: list[WeekFigures]) -> str:
     return "\n".join(lines)
 
 
+# Okabe-Ito colours (distinguishable with every common colour-vision deficiency), each series also with its
+# own marker and line style, so the chart reads in greyscale and without colour at all.
+SERIES_STYLE = {
+    "opted_in": ("opted in", "#0072B2", "o", "-"),
+    "paired": ("paired", "#E69F00", "s", "--"),
+    "prompt_participants": ("wrote in the prompt thread", "#CC79A7", "^", ":"),
+    "groups_met": ("groups that met", "#009E73", "D", "-."),
+    "checkin_response_rate": ("check-in answers", "#D55E00", "v", "-"),
+}
+MASK_NOTE = "Gaps are weeks hidden for privacy: figures from fewer than 3 people are not shown."
+
+
+def _value(text: str) -> float | None:
+    """A shown figure as a number for the chart: None for a masked or empty one (drawn as a gap)."""
+    if text.startswith("<") or text in ("-", ""):
+        return None
+    return float(text.rstrip("%"))
+
+
+def chart_alt_text(rows: list[WeekFigures]) -> str:
+    """The chart's numbers in words, as the attachment's alt text (Discord allows up to 1,024 characters)."""
+    figures = [shown(r) for r in rows]
+    weeks = [f["week"] for f in figures]
+    parts = [f"Line charts of participation per week, {weeks[0]} to {weeks[-1]}." if weeks else "No weeks yet."]
+    for key, (label, *_rest) in SERIES_STYLE.items():
+        parts.append(f"{label.capitalize()}: {', '.join(f[key] for f in figures)}.")
+    parts.append("<3 means hidden for privacy.")
+    text = " ".join(parts)
+    return text if len(text) <= 1024 else text[:1023] + "…"
+
+
 def render_chart(rows: list[WeekFigures]) -> bytes:
-    """A PNG line chart of the weekly figures. CPU work: call it off the event loop."""
+    """The chart as PNG bytes. CPU work: call it off the event loop."""
+    buffer = io.BytesIO()
+    build_chart(rows).savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def build_chart(rows: list[WeekFigures]):
+    """Three stacked panels sharing the weeks: members, groups that met, and the check-in rate (its own axis).
+    Masked figures are gaps, with a note saying why."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
-    figure = Figure(figsize=(8, 4), dpi=100)
-    axes = figure.add_subplot()
-    labels = [r.week.split("-")[1] for r in rows]
-    series = {
-        "opted in": [r.opted_in for r in rows],
-        "paired": [r.paired for r in rows],
-        "groups that met": [r.groups_met for r in rows],
-        "prompt thread": [r.prompt_participants for r in rows],
+    figures = [shown(r) for r in rows]
+    labels = [f["week"].split("-")[1] for f in figures]
+    x = list(range(len(labels)))
+    figure = Figure(figsize=(8, 7), dpi=100)
+    members_ax, groups_ax, rate_ax = figure.subplots(3, 1, sharex=True, height_ratios=(2, 1, 1))
+    panels = {
+        "opted_in": members_ax,
+        "paired": members_ax,
+        "prompt_participants": members_ax,
+        "groups_met": groups_ax,
+        "checkin_response_rate": rate_ax,
     }
-    for name, values in series.items():
-        # A week with fewer than 3 participants is left out of the chart, as it is masked in the numbers.
-        plotted = [
-            v if r.opted_in >= SMALL and (v == 0 or v >= SMALL) else float("nan")
-            for v, r in zip(values, rows, strict=True)
-        ]
-        axes.plot(labels, plotted, marker="o", label=name)
-    axes.set_title("Participation per week (counts under 3 are hidden)")
-    axes.set_xlabel("ISO week")
-    axes.set_ylabel("members / groups")
-    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=4, fontsize="small", frameon=False)
-    axes.grid(alpha=0.3)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", bbox_inches="tight")
-    return buffer.getvalue()
+    masked_any = False
+    for key, axes in panels.items():
+        label, colour, marker, style = SERIES_STYLE[key]
+        values = [_value(f[key]) for f in figures]
+        masked_any = masked_any or any(v is None and f[key].startswith("<") for v, f in zip(values, figures, strict=True))
+        axes.plot(
+            x,
+            [float("nan") if v is None else v for v in values],
+            color=colour,
+            marker=marker,
+            linestyle=style,
+            linewidth=2,
+            markersize=6,
+            label=label,
+        )
+    for axes, title, unit in (
+        (members_ax, "Members", "members"),
+        (groups_ax, "Groups that met", "groups"),
+        (rate_ax, "Check-in answers (share of paired members)", "%"),
+    ):
+        axes.set_title(title, fontsize="medium", loc="left")
+        axes.set_ylabel(unit)
+        axes.grid(alpha=0.3)
+        axes.set_ylim(bottom=0)
+    rate_ax.set_ylim(0, 100)
+    for axes in (members_ax, groups_ax):
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    members_ax.legend(loc="upper left", fontsize="small", frameon=False)
+    rate_ax.set_xticks(x, labels)
+    rate_ax.set_xlabel("ISO week")
+    figure.suptitle("Bridges participation per week")
+    if masked_any:
+        figure.text(0.5, 0.005, MASK_NOTE, ha="center", fontsize="small", style="italic")
+    figure.tight_layout(rect=(0, 0.03, 1, 1))
+    return figure

@@ -73,7 +73,7 @@ async def test_stats_chart_and_csv_are_aggregate_and_mask_small_counts(fake, run
     name, png = reply.files[0]
     assert name.endswith(".png") and png.startswith(b"\x89PNG")
     assert "2026-W47 | 5 | 5 | 0 | 0% | 0" in reply.text
-    assert "2026-W46 | 0 | 0 | 0 | - | 0" in reply.text
+    assert "2026-W46" not in reply.text, "weeks before Bridges came to the server are not shown as zeros"
     everything = reply.text + png.decode("latin-1")
     for person in [*people, mod]:
         assert str(person.id) not in everything and person.user.name not in reply.text

@@ -113,3 +113,27 @@ def test_no_voice_library_warnings(tmp_path):
     result = bridges(tmp_path, offline=True, DATABASE_PATH="b.sqlite3")
     assert "voice will NOT be supported" not in result.stderr
     assert "PyNaCl" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "expected_code"),
+    [
+        (["--help"], 0),
+        (["check", "--help"], 0),
+        (["check"], 0),
+        (["migrate"], 0),
+        (["backup", "copy.sqlite3"], 0),
+        (["backup", "taken.sqlite3"], 2),  # refuses to overwrite
+        (["backup", "afile/copy.sqlite3"], 2),
+        (["sync"], 1),  # offline
+        (["run"], 1),  # offline
+        (["nonsense"], 2),
+    ],
+)
+def test_every_documented_command_and_failure_prints_no_traceback(tmp_path, args, expected_code):
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "taken.sqlite3").write_text("x")
+    assert bridges(tmp_path, "migrate", DATABASE_PATH="b.sqlite3").returncode == 0
+    result = bridges(tmp_path, *args, offline=args[0] in ("sync", "run"), DATABASE_PATH="b.sqlite3")
+    assert result.returncode == expected_code, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr

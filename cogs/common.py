@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import asyncio
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, TypeVar
 
 import discord
 from discord import app_commands
@@ -17,10 +19,40 @@ if TYPE_CHECKING:
     from bot.app import BridgesBot
 
 NO_MENTIONS = discord.AllowedMentions.none()
+T = TypeVar("T")
 
 
 def bot_of(interaction: discord.Interaction) -> BridgesBot:
     return interaction.client  # type: ignore[return-value]
+
+
+# Of Discord's 3 seconds, how long a button may work before it must acknowledge and answer later instead.
+ANSWER_BUDGET_SECONDS = 2.0
+
+
+async def within_deadline(interaction: discord.Interaction, work: Awaitable[T]) -> tuple[T, bool]:
+    """Run `work` (which may wait on the database); when it takes longer than the budget, acknowledge the
+    interaction with a private "thinking" reply and keep waiting. Returns (result, whether it deferred), so
+    the caller edits the message in place when there was time, or answers with a followup when not."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.wait_for(asyncio.shield(task), ANSWER_BUDGET_SECONDS), False
+    except TimeoutError:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        return await task, True
+
+
+async def reply(interaction: discord.Interaction, content: str | None = None, **kwargs) -> None:
+    """Answer privately: as the followup of a deferred interaction (slash commands are deferred before they
+    run, see BridgesTree.interaction_check), or as the first response of one that was not deferred."""
+    kwargs.setdefault("ephemeral", True)
+    kwargs.setdefault("allowed_mentions", NO_MENTIONS)
+    if kwargs.get("view", True) is None:
+        del kwargs["view"]
+    if interaction.response.is_done():
+        await interaction.followup.send(content, **kwargs)
+    else:
+        await interaction.response.send_message(content, **kwargs)
 
 
 async def timezone_choices(_: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -84,6 +116,22 @@ class ModeratorCog(commands.GroupCog):
         except NotAllowed as exc:
             raise app_commands.CheckFailure(str(exc)) from exc
         return True
+
+
+def report_channel_problem(channel: discord.abc.GuildChannel) -> str | None:
+    """Why this channel cannot take reports (their words name the reporter), or None when it can: members
+    must not be able to read it, so @everyone must be denied View Channel, and the bot must be able to post."""
+    if channel.permissions_for(channel.guild.default_role).view_channel:
+        return (
+            f"everyone in the server can read {channel.mention}: deny View Channel to @everyone there "
+            "(and allow it to your moderators' role), then choose it again"
+        )
+    me = channel.guild.me
+    if me is not None:
+        perms = channel.permissions_for(me)
+        if not (perms.view_channel and perms.send_messages):
+            return f"I cannot post in {channel.mention}: allow me View Channel and Send Messages there"
+    return None
 
 
 def thread_link(guild_id: int, channel_id: int) -> str:

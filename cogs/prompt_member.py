@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot.errors import UserError
 from bot.services import prompts
-from cogs.common import NO_MENTIONS, RateLimiter, theme_choices, thread_link
+from cogs.common import NO_MENTIONS, RateLimiter, reply, theme_choices, thread_link
 
 if TYPE_CHECKING:
     from bot.app import BridgesBot
@@ -53,9 +53,7 @@ class Prompt(commands.GroupCog, group_name="prompt", group_description="This wee
             lines.append("")
             lines.append("**Your suggestions:**")
             lines += [f"- #{r['id']}: {OUTCOME[r['status']]}" for r in mine[-10:]]
-        await interaction.response.send_message(
-            "\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
+        await reply(interaction, "\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(
         name="suggest", description="Suggest a prompt; moderators review it before it is used"
@@ -80,7 +78,8 @@ class Prompt(commands.GroupCog, group_name="prompt", group_description="This wee
         prompt_id = await prompts.suggest(
             self.bot.db, interaction.guild_id, interaction.user.id, theme, text, self.bot.now()
         )
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             f"Thank you! Your suggestion #{prompt_id} is waiting for the moderators' review. "
             "`/prompt current` shows how your suggestions fared.",
             ephemeral=True,

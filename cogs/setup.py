@@ -11,13 +11,56 @@ from bot.db import guilds as guild_db
 from bot.domain import schedule
 from bot.errors import UserError
 from bot.services import privacy
-from cogs.common import NO_MENTIONS, WEEKDAY_CHOICES, ModeratorCog, timezone_choices
+from cogs.common import (
+    NO_MENTIONS,
+    WEEKDAY_CHOICES,
+    ModeratorCog,
+    reply,
+    report_channel_problem,
+    timezone_choices,
+)
 from cogs.scheduler import PROMPT_PERMISSIONS, Scheduler, missing_permissions, permission_names
 
 PAIRING_PERMISSIONS = ("view_channel", "send_messages", "create_private_threads", "send_messages_in_threads")
 
 if TYPE_CHECKING:
     from bot.app import BridgesBot
+
+
+class PairingChannel(app_commands.Transformer):
+    """A text channel (type 0) only: Discord allows private threads only in text channels, so the option
+    offers nothing else (channel_types), and the command checks again what it receives."""
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.channel
+
+    @property
+    def channel_types(self) -> list[discord.ChannelType]:
+        return [discord.ChannelType.text]
+
+    async def transform(self, interaction: discord.Interaction, value) -> discord.abc.GuildChannel:
+        channel = value.resolve() if isinstance(value, app_commands.AppCommandChannel) else value
+        if channel is None:
+            channel = await interaction.client.fetch_channel(value.id)
+        return channel
+
+
+def pairing_channel_problem(channel) -> str | None:
+    if getattr(channel, "type", None) is discord.ChannelType.text:
+        return None
+    kind = {
+        discord.ChannelType.news: "an announcement channel",
+        discord.ChannelType.forum: "a forum",
+        discord.ChannelType.voice: "a voice channel",
+        discord.ChannelType.stage_voice: "a stage channel",
+        discord.ChannelType.category: "a category",
+    }.get(getattr(channel, "type", None), "not a text channel")
+    mention = getattr(channel, "mention", "That channel")
+    return (
+        f"{mention} is {kind}. Pairs meet in private threads, which Discord allows only in text channels: "
+        "choose a text channel."
+    )
 
 
 def slot_of(row, prefix: str) -> schedule.WeeklySlot | None:
@@ -105,9 +148,7 @@ class Setup(
         if missing:
             lines.append(f"Warning: I am missing {permission_names(missing)} in {channel.mention}.")
         lines += await self._earlier_problems(before)
-        await interaction.response.send_message(
-            "\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
+        await reply(interaction, "\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS)
         self.scheduler().kick(interaction.guild_id)
 
     @app_commands.command(
@@ -119,7 +160,8 @@ class Setup(
         time="The local time the round runs, 24-hour HH:MM (server timezone from /setup prompts, default UTC)",
         group_size="Members per group, 2 to 4 (default 2)",
         odd_policy="When the count does not divide evenly: make a trio (default) or let someone sit out",
-        report_channel="Optional: a moderators-only channel for reports from pairs (default: a private thread)",
+        report_channel="A moderators-only channel for reports from pairs (hidden from @everyone); "
+        "without one, reports go to the server owner by direct message",
     )
     @app_commands.choices(
         day=WEEKDAY_CHOICES,
@@ -133,7 +175,7 @@ class Setup(
     async def pairing(
         self,
         interaction: discord.Interaction,
-        channel: discord.TextChannel,
+        channel: app_commands.Transform[discord.TextChannel, PairingChannel],
         day: app_commands.Choice[str],
         time: str,
         group_size: app_commands.Range[int, 2, 4] = 2,
@@ -145,6 +187,13 @@ class Setup(
         at = schedule.parse_time(time)
         if not 2 <= group_size <= 4:
             raise UserError("Groups can have 2 to 4 members.")
+        problem = pairing_channel_problem(channel)
+        if problem:
+            raise UserError(problem)
+        if report_channel is not None:
+            problem = report_channel_problem(report_channel)
+            if problem:
+                raise UserError(f"Reports name the member who made them, so {problem}.")
         policy = odd_policy.value if odd_policy else "trio"
         now = self.bot.now()
         await guild_db.ensure(self.bot.db, interaction.guild_id, now)
@@ -158,13 +207,11 @@ class Setup(
             group_size=group_size,
             odd_policy=policy,
         )
-        await guild_db.set_value(
-            self.bot.db,
-            interaction.guild_id,
-            "report_channel_id",
-            report_channel.id if report_channel else None,
-        )
-        reports = report_channel.mention if report_channel else "a private thread for moderators"
+        if report_channel is not None:  # left out: the stored report channel stays
+            await guild_db.set_value(
+                self.bot.db, interaction.guild_id, "report_channel_id", report_channel.id
+            )
+        reports = self._report_destination(await guild_db.get(self.bot.db, interaction.guild_id))
         await self._confirm_schedule(
             interaction,
             "pairing",
@@ -176,6 +223,20 @@ class Setup(
                 f"Reports from pairs go to {reports}.",
             ],
         )
+
+    def _report_destination(self, row) -> str:
+        """Where a report from a pair would go now (the same checks as at delivery)."""
+        owner_dm = "the server owner by direct message"
+        channel_id = row["report_channel_id"] if row else None
+        if not channel_id:
+            return f"{owner_dm} (set `report_channel` to a moderators-only channel to change that)"
+        channel = self.bot.get_channel(channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            return f"{owner_dm}: the report channel <#{channel_id}> no longer exists"
+        problem = report_channel_problem(channel)
+        if problem:
+            return f"{owner_dm}, not {channel.mention}: {problem}"
+        return channel.mention
 
     async def _earlier_problems(self, row) -> list[str]:
         if row is None:
@@ -194,7 +255,8 @@ class Setup(
             raise UserError("@everyone cannot be the moderator role: choose a role for your moderators.")
         await guild_db.ensure(self.bot.db, interaction.guild_id, self.bot.now())
         await guild_db.set_value(self.bot.db, interaction.guild_id, "moderator_role_id", role.id)
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             f"Members with {role.mention} can now use the moderator commands (Discord still shows them only to "
             "members with Manage Server unless you change it under Server Settings > Integrations).",
             ephemeral=True,
@@ -211,7 +273,8 @@ class Setup(
         if not 4 <= weeks <= 260:
             raise UserError("Keep participation data for 4 to 260 weeks.")
         await privacy.set_retention(self.bot.db, interaction.guild_id or 0, weeks, self.bot.now())
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             f"Participation events and pairing history older than {weeks} weeks will be deleted (checked daily).",
             ephemeral=True,
         )
@@ -247,12 +310,9 @@ class Setup(
             lines.append(f"**Pairing problem:** {row['pairing_problem']}")
         role = f"<@&{row['moderator_role_id']}>" if row["moderator_role_id"] else "none (Manage Server only)"
         lines.append(f"**Moderator role:** {role}")
-        if row["report_channel_id"]:
-            lines.append(f"**Reports go to:** <#{row['report_channel_id']}>")
+        lines.append(f"**Reports go to:** {self._report_destination(row)}")
         lines.append(f"**Participation log kept for:** {row['retention_weeks']} weeks")
-        await interaction.response.send_message(
-            "\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
+        await reply(interaction, "\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
 async def setup(bot: BridgesBot) -> None:

@@ -74,15 +74,15 @@ class InteractionRoutes:
         exchange.callback_type = kind
         exchange.acknowledged_at = self._now()
         exchange._notify()
-        response: dict[str, Any] = {
-            "interaction": {
-                "id": iid,
-                "type": exchange.payload["type"],
-                "response_message_id": str(message_id) if message_id else None,
-                "response_message_loading": kind == 5,
-                "response_message_ephemeral": bool(exchange.original and exchange.original.ephemeral),
-            }
+        interaction: dict[str, Any] = {
+            "id": iid,
+            "type": exchange.payload["type"],
+            "response_message_loading": kind == 5,
+            "response_message_ephemeral": bool(exchange.original and exchange.original.ephemeral),
         }
+        if message_id:
+            interaction["response_message_id"] = str(message_id)
+        response: dict[str, Any] = {"interaction": interaction}
         if kind in (4, 7) and exchange.original is not None:
             response["resource"] = {"type": kind, "message": self._message_body(exchange.original)}
         # "Create Interaction Response": 204 unless `with_response` asks for the callback object.

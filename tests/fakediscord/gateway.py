@@ -81,7 +81,15 @@ class Gateway:
     def _dispatch_guild_event(self, name: str, data: dict[str, Any], intent: int) -> None:
         for session in self.sessions:
             if session.intents & intent:
-                asyncio.get_running_loop().create_task(self._send_dispatch(session, name, data))
+                task = asyncio.get_running_loop().create_task(self._send_dispatch(session, name, data))
+                self._pending_events.add(task)
+                task.add_done_callback(self._pending_events.discard)
+
+    async def _flush_events(self) -> None:
+        """Send the world-building events still on their way, so what a person does next (a command, a
+        message) reaches the bot after them, in the order Discord would send them."""
+        while self._pending_events:
+            await asyncio.gather(*list(self._pending_events), return_exceptions=True)
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(max_msg_size=0)

@@ -124,6 +124,7 @@ class People:
         # Gateway extras (events/gateway-events "Message Create"): guild_id and the author's member.
         payload["guild_id"] = str(guild_id)
         payload["member"] = {k: v for k, v in member.payload().items() if k != "user"}
+        await self._flush_events()
         for session in self.sessions:
             if session.intents & GUILD_MESSAGES_INTENT:
                 event = dict(payload)
@@ -223,6 +224,7 @@ class People:
         self.by_token[token] = exchange
         if not self.sessions:
             raise AssertionError("the bot is not connected to the gateway")
+        await self._flush_events()
         for session in self.sessions:
             await self._send_dispatch(session, "INTERACTION_CREATE", payload)
         return exchange

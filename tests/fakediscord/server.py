@@ -88,6 +88,7 @@ class FakeDiscord(
         self.gateway_url = ""
         self._runner: web.AppRunner | None = None
         self._changed = asyncio.Event()
+        self._pending_events: set[asyncio.Task[None]] = set()
         self._routes = self._route_table()
 
     # ------------------------------------------------------------------ lifecycle

@@ -42,6 +42,17 @@ async def within_deadline(interaction: discord.Interaction, work: Awaitable[T]) 
         return await task, True
 
 
+async def read_within(work: Awaitable[T], seconds: float) -> T | None:
+    """The result of `work` if it finishes within `seconds`, else None; the work is never cancelled midway
+    (it may be waiting on the database), it finishes in the background."""
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        return None
+    return task.result()
+
+
 async def reply(interaction: discord.Interaction, content: str | None = None, **kwargs) -> None:
     """Answer privately: as the followup of a deferred interaction (slash commands are deferred before they
     run, see BridgesTree.interaction_check), or as the first response of one that was not deferred."""

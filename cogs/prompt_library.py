@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import math
 from typing import TYPE_CHECKING
@@ -15,7 +14,16 @@ from bot.db import prompts as prompt_db
 from bot.domain.prompt_files import MAX_FILE_BYTES, MAX_TEXT
 from bot.errors import UserError
 from bot.services import prompts
-from cogs.common import NO_MENTIONS, ModeratorCog, bot_of, reply, theme_choices, thread_link, within_deadline
+from cogs.common import (
+    NO_MENTIONS,
+    ModeratorCog,
+    bot_of,
+    read_within,
+    reply,
+    theme_choices,
+    thread_link,
+    within_deadline,
+)
 from cogs.scheduler import Scheduler
 from cogs.views import BridgesView, ConfirmView, Paginator
 
@@ -112,14 +120,11 @@ class ReviewView(BridgesView):
 
     @discord.ui.button(label="Edit", style=discord.ButtonStyle.primary)
     async def edit(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
-        try:
-            row = await asyncio.wait_for(
-                prompts.describe(
-                    self.cog.bot.db, interaction.guild_id or 0, self.prompt_id, self.cog.bot.now()
-                ),
-                MODAL_READ_SECONDS,
-            )
-        except TimeoutError:
+        row = await read_within(
+            prompts.describe(self.cog.bot.db, interaction.guild_id or 0, self.prompt_id, self.cog.bot.now()),
+            MODAL_READ_SECONDS,
+        )
+        if row is None:
             await reply(interaction, "The database is busy right now: try again in a moment.")
             return
 
@@ -203,12 +208,10 @@ class Prompts(
             return
         # The modal shows the current text, so it must be read first; a modal cannot follow a deferral, so
         # the read gets part of Discord's 3 seconds and a busy database gets an honest answer instead.
-        try:
-            row = await asyncio.wait_for(
-                prompts.describe(self.bot.db, interaction.guild_id or 0, id, self.bot.now()),
-                MODAL_READ_SECONDS,
-            )
-        except TimeoutError:
+        row = await read_within(
+            prompts.describe(self.bot.db, interaction.guild_id or 0, id, self.bot.now()), MODAL_READ_SECONDS
+        )
+        if row is None:
             await reply(interaction, "The database is busy right now: try again in a moment.")
             return
         await interaction.response.send_modal(PromptTextModal(f"Edit prompt #{id}", save, row["text"]))

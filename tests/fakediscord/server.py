@@ -1,10 +1,11 @@
 """A loopback fake of Discord's REST API v10 and gateway, for running the real bot in tests.
 
-It keeps the state a bot can change (messages, threads, thread members, commands) and behaves like
-Discord where our bugs would hide: the 3-second interaction deadline (10062), double acknowledgement
-(40060), the 2000-character limit, 403 for missing permissions, 404 for deleted channels and departed
-members, rate-limit headers and 429s, privileged intents refused (4014), commands hidden by
-`default_member_permissions`. Unknown routes answer 404 and are recorded.
+It keeps the state a bot can change (messages, threads, thread members, commands) and follows Discord's
+published API: every REST request is checked against the vendored OpenAPI spec (`spec.py`), the documented
+rules its schema does not express are enforced (`rules.py`), and every answer is checked against the spec's
+response schemas. What Discord would refuse is answered as Discord does (400/50035 with nested `_errors`,
+403/50001, 413/40005, ...) and recorded in `refusals`; the `tests/conftest.py` fixture fails the test unless
+it called `expect_refusals()`. See README.md in this folder for the layout.
 """
 
 from __future__ import annotations

@@ -116,7 +116,9 @@ class InteractionRoutes:
         exchange._notify()
         return None
 
-    async def _followup(self, body: Any, files: list[tuple[str, bytes]], token: str, **_: Any) -> Any:
+    async def _followup(
+        self, body: Any, files: list[tuple[str, bytes]], token: str, query: Any, **_: Any
+    ) -> Any:
         exchange = self._exchange(token)
         if exchange.callback_type is None:
             raise DiscordError(404, 10015, "Unknown Webhook")
@@ -135,6 +137,9 @@ class InteractionRoutes:
         if not sent.ephemeral and sent not in self.messages.setdefault(channel_id, []):
             self.messages[channel_id].append(sent)
         exchange._notify()
+        # resources/webhook "Execute Webhook": without `wait=true` the answer is 204 with no message.
+        if str(query.get("wait", "")).lower() not in ("1", "true"):
+            return None
         return self._message_body(sent)
 
     async def _edit_followup(

@@ -103,3 +103,16 @@ async def test_member_remove_only_with_the_members_intent(fake):
         assert not [e for e in plain.events if e["t"] == "GUILD_MEMBER_REMOVE"]
         await plain.ws.close()
         await members.ws.close()
+
+
+async def test_more_than_100_user_ids_is_a_refusal(fake):
+    fake.expect_refusals()
+    guild = fake.add_guild()
+    ids = [str(1000 + i) for i in range(101)]
+    async with aiohttp.ClientSession() as session:
+        client = await connect(session, fake, GUILDS)
+        await client.send(8, {"guild_id": str(guild["id"]), "user_ids": ids, "limit": 0})
+        chunk = await client.next_event("GUILD_MEMBERS_CHUNK")
+        await client.ws.close()
+    assert len(chunk["members"]) + len(chunk["not_found"]) == 100
+    assert any("101 user_ids" in r for r in fake.refusals)

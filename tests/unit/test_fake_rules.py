@@ -318,11 +318,12 @@ async def test_interaction_tokens_expire_after_15_minutes(fake, http):
     status, _ = await call(http, "POST", url, {"type": 5})
     assert status == 204
     hook = f"/webhooks/{fake.application_id}/{exchange.token}"
+    followups = f"{hook}?wait=true"
     fake.advance(14 * 60)
-    status, _ = await call(http, "POST", hook, {"content": "still in time"})
+    status, _ = await call(http, "POST", followups, {"content": "still in time"})
     assert status == 200
     fake.advance(2 * 60)
-    status, body = await call(http, "POST", hook, {"content": "too late"})
+    status, body = await call(http, "POST", followups, {"content": "too late"})
     assert status == 401 and body["code"] == 50027
     status, body = await call(http, "PATCH", f"{hook}/messages/@original", {"content": "too late"})
     assert status == 401 and body["code"] == 50027

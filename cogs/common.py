@@ -79,7 +79,12 @@ async def theme_choices(interaction: discord.Interaction, current: str) -> list[
     from bot.services.prompts import server_themes
 
     bot = bot_of(interaction)
-    themes = await server_themes(bot.db, interaction.guild_id or 0, bot.now())
+    # Suggestions cannot be deferred: with a busy database, none rather than none in time.
+    themes = await read_within(
+        server_themes(bot.db, interaction.guild_id or 0, bot.now()), ANSWER_BUDGET_SECONDS
+    )
+    if themes is None:
+        return []
     needle = current.strip().lower()
     return [
         app_commands.Choice(name=f"{t.name} ({t.slug})", value=t.slug)

@@ -15,6 +15,7 @@ from bot.domain.prompt_files import MAX_FILE_BYTES, MAX_TEXT
 from bot.errors import UserError
 from bot.services import prompts
 from cogs.common import (
+    ANSWER_BUDGET_SECONDS,
     NO_MENTIONS,
     ModeratorCog,
     bot_of,
@@ -42,9 +43,14 @@ def short(text: str, limit: int = 90) -> str:
 
 async def prompt_id_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:
     bot = bot_of(interaction)
-    rows = await prompt_db.search(
-        bot.db, interaction.guild_id or 0, current.strip().lstrip("#"), ("active", "retired")
+    rows = await read_within(
+        prompt_db.search(
+            bot.db, interaction.guild_id or 0, current.strip().lstrip("#"), ("active", "retired")
+        ),
+        ANSWER_BUDGET_SECONDS,
     )
+    if rows is None:  # suggestions cannot be deferred: with a busy database, none rather than none in time
+        return []
     return [
         app_commands.Choice(name=short(f"#{r['id']} [{r['theme']}] {r['text']}", 100), value=r["id"])
         for r in rows

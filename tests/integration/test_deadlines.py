@@ -137,3 +137,22 @@ async def test_every_command_is_acknowledged_in_time_while_the_database_is_locke
         reply = await exchange.reply(timeout=30)
         assert reply.ephemeral, f"/{name} answered publicly"
         assert "Something went wrong" not in reply.text, f"/{name}: {reply.text}"
+
+
+async def test_suggestions_come_in_time_while_a_write_waits_on_the_locked_database(fake, runner, server):
+    g, member, newcomer = server["guild"], server["members"][1], server["members"][0]
+    async with DatabaseHolder(runner.database_path, HOLD_SECONDS) as holder:
+        join = await fake.slash(g, newcomer, "exchange join")  # its write waits, and reads queue behind it
+        await join.acknowledged(timeout=3)
+        choices = await fake.slash(
+            g,
+            member,
+            "prompt suggest",
+            {"text": "What does home sound like?", "theme": "fam"},
+            focused="theme",
+        )
+        assert isinstance(await choices.wait_choices(timeout=3), list)
+        assert choices.errors == [] and not holder.released.is_set()
+    assert "You're in" in (await join.reply(timeout=HOLD_SECONDS + 15)).text
+    after = await fake.autocomplete(g, member, "prompt suggest", {"text": "x" * 10, "theme": "fam"}, "theme")
+    assert [c["value"] for c in after] == ["family"]

@@ -180,7 +180,9 @@ class Gateway:
         if user_ids is not None:
             ids = [int(u) for u in (user_ids if isinstance(user_ids, list) else [user_ids])]
             if len(ids) > 100:  # "Requesting user_ids will continue to be limited to returning 100 members"
-                self._refused(f"op 8 Request Guild Members with {len(ids)} user_ids: at most 100 are answered")
+                self._refused(
+                    f"op 8 Request Guild Members with {len(ids)} user_ids: at most 100 are answered"
+                )
                 ids = ids[:100]
             chunk["members"] = [members[i].payload() for i in ids if i in members]
             chunk["not_found"] = [str(i) for i in ids if i not in members]

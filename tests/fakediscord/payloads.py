@@ -98,9 +98,10 @@ class FakeRole:
     permissions: int
     mentionable: bool = False
     managed: bool = False
+    bot_id: int | None = None  # the bot a managed role belongs to
 
     def payload(self, position: int = 0) -> dict[str, Any]:
-        return {
+        data = {
             "id": str(self.id),
             "name": self.name,
             "color": 0,
@@ -113,6 +114,9 @@ class FakeRole:
             "mentionable": self.mentionable,
             "flags": 0,
         }
+        if self.bot_id is not None:
+            data["tags"] = {"bot_id": str(self.bot_id)}
+        return data
 
 
 @dataclass

@@ -76,7 +76,9 @@ class Rest:
             self._refused(f"{request.method} {path} ({op.operation_id}): the fake does not implement it")
             return self._json({"message": "404: Not Found", "code": 0}, 404, limited_headers=None)
         pattern, handler, match = found
-        problems = spec.request_errors(op, body, request.content_type)
+        problems = spec.parameter_errors(op, path, request.query) or spec.request_errors(
+            op, body, request.content_type
+        )
         if problems:
             self._refused(f"{request.method} {path} ({op.operation_id}): {spec.describe(problems[0])}")
             err = DiscordError(400, 50035, "Invalid Form Body", spec.nested_errors(problems[0]))

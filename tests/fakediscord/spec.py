@@ -146,9 +146,12 @@ def _validator(pointer: str) -> Draft202012Validator | None:
     node: Any = _spec()
     for token in pointer.strip("/").split("/"):
         token = token.replace("~1", "/").replace("~0", "~")
-        if not isinstance(node, dict) or token not in node:
+        if isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        elif isinstance(node, dict) and token in node:
+            node = node[token]
+        else:
             return None
-        node = node[token]
     schema = {"$ref": f"{SPEC_URI}#{pointer}"}
     return Draft202012Validator(schema, registry=_registry())
 
@@ -282,6 +285,44 @@ def _shape(node: Any) -> Any:
     if isinstance(node, int | float):
         return "n"
     return "s" if not isinstance(node, str) or node else ""
+
+
+def parameter_errors(op: Operation, path: str, query: Any) -> list[ValidationError]:
+    """Path parameters (snowflakes) and the query parameters the operation documents, each checked against
+    its schema. Query strings are typed first: reference "Boolean Query Strings" (true/false/1/0), integers.
+    Query parameters Discord does not document are ignored, as Discord ignores them."""
+    path_item = _spec()["paths"][op.template]
+    method_node = path_item[op.method.lower()]
+    values = dict(zip(op.template.strip("/").split("/"), path.strip("/").split("/"), strict=False))
+    problems = []
+    for where, params in (
+        ("", path_item.get("parameters") or []),
+        (op.method.lower(), method_node.get("parameters") or []),
+    ):
+        for i, param in enumerate(params):
+            name, kind = param.get("name"), param.get("in")
+            if kind == "path":
+                raw = values.get("{" + name + "}")
+            elif kind == "query":
+                raw = query.get(name) if query is not None else None
+            else:
+                continue
+            if raw is None:
+                continue
+            pointer = f"/paths/{_escape(op.template)}{'/' + where if where else ''}/parameters/{i}/schema"
+            validator = _validator(pointer)
+            if validator is None:
+                continue
+            schema = param.get("schema") or {}
+            value: Any = raw
+            if schema.get("type") == "integer" or schema.get("type") == ["integer", "null"]:
+                value = int(raw) if re.fullmatch(r"-?\d+", raw) else raw
+            elif schema.get("type") == "boolean":
+                value = {"true": True, "1": True, "false": False, "0": False}.get(raw.lower(), raw)
+            for error in validator.iter_errors(value):
+                error.path.appendleft(name)
+                problems.append(error)
+    return problems[:1]
 
 
 def response_errors(op: Operation, status: int, body: Any) -> list[ValidationError]:

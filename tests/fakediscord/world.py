@@ -21,7 +21,9 @@ class World:
         self.guilds[guild_id] = guild
         self.roles[guild_id] = {guild_id: p.FakeRole(guild_id, "@everyone", p.EVERYONE_DEFAULT)}
         # The role Discord makes for a bot from its invite's permissions.
-        bot_role = p.FakeRole(p.snowflake(), self.bot_user.name, self.bot_permissions, managed=True)
+        bot_role = p.FakeRole(
+            p.snowflake(), self.bot_user.name, self.bot_permissions, managed=True, bot_id=self.bot_user.id
+        )
         self.roles[guild_id][bot_role.id] = bot_role
         self.members[guild_id] = {}
         self.members[guild_id][owner.id] = p.FakeMember(owner, guild_id)

@@ -45,3 +45,43 @@ def test_thread_creation_is_documented_as_201_and_messages_as_200():
     thread = spec.operation("POST", "/channels/1/threads")
     assert spec.documented_status(thread, 201) and not spec.documented_status(thread, 200)
     assert spec.documented_status(spec.operation("POST", "/channels/1/messages"), 200)
+
+
+async def test_every_kind_of_channel_the_world_builds_answers_in_discords_shape(fake):
+    import aiohttp
+
+    guild = fake.add_guild()
+    ana = fake.add_member(guild, "ana")
+    text = fake.add_text_channel(guild, "pairs")
+    news = fake.add_text_channel(guild, "news", kind=5)
+    fake.hide_channel(text, visible_to=[fake.add_role(guild, "Moderators")])
+    thread = fake.add_thread(text, "theirs", owner=ana, members=[ana])
+    fake.thread_members[thread.id].add(fake.bot_user.id)
+    headers = {"Authorization": f"Bot {fake.token}"}
+    async with aiohttp.ClientSession(base_url=fake.base_url, headers=headers) as http:
+        async with http.post("/api/v10/users/@me/channels", json={"recipient_id": str(ana.id)}) as resp:
+            dm = await resp.json()
+        for channel_id in (text.id, news.id, thread.id, dm["id"], guild["general"].id):
+            async with http.get(f"/api/v10/channels/{channel_id}") as resp:
+                assert resp.status == 200
+        async with http.get(f"/api/v10/guilds/{guild['id']}/members/{ana.id}") as resp:
+            assert resp.status == 200
+    assert fake.response_problems == []
+
+
+async def test_query_and_path_parameters_are_checked(fake):
+    import aiohttp
+
+    fake.expect_refusals()
+    guild = fake.add_guild()
+    headers = {"Authorization": f"Bot {fake.token}"}
+    url = f"/api/v10/channels/{guild['general'].id}/messages"
+    async with aiohttp.ClientSession(base_url=fake.base_url, headers=headers) as http:
+        async with http.get(url, params={"limit": "101"}) as resp:
+            body = await resp.json()
+            assert resp.status == 400 and "limit" in body["errors"]
+        async with http.get(url, params={"limit": "100"}) as resp:
+            assert resp.status == 200
+        async with http.get(f"/api/v10/guilds/{guild['id']}/members/not-a-snowflake") as resp:
+            assert resp.status in (400, 404)
+    assert len(fake.refusals) >= 1

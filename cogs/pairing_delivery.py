@@ -6,7 +6,6 @@ working after a restart without any view being stored.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from typing import TYPE_CHECKING
@@ -30,7 +29,6 @@ log = logging.getLogger(__name__)
 
 # Discord answers Request Guild Members with `user_ids` for at most 100 ids at a time.
 MEMBER_QUERY_BATCH = 100
-MEMBER_QUERY_SECONDS = 10.0
 
 LABELS = {
     "met": "We met",
@@ -155,9 +153,9 @@ class PairingDelivery(commands.Cog):
         try:
             for start in range(0, len(user_ids), MEMBER_QUERY_BATCH):
                 batch = user_ids[start : start + MEMBER_QUERY_BATCH]
-                members = await asyncio.wait_for(
-                    guild.query_members(user_ids=batch, limit=len(batch), cache=False), MEMBER_QUERY_SECONDS
-                )
+                # discord.py waits up to 30 s for each answer; its gateway rate limiter (110 sends a minute)
+                # spaces out the requests of very large servers.
+                members = await guild.query_members(user_ids=batch, limit=len(batch), cache=False)
                 found.update(m.id for m in members)
         except Exception as exc:  # a dropped gateway, a timeout: unknown, so nobody counts as gone
             log.warning("could not check which members are still in a server (%s)", type(exc).__name__)

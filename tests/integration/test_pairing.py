@@ -310,3 +310,14 @@ async def test_exclude_and_include_replies(fake, runner, nine):
     assert "can be paired again" in (await ask(fake, g, mod, "pairing include", {"member": ana})).text
     assert "was not excluded" in (await ask(fake, g, mod, "pairing include", {"member": ana})).text
     assert "for 9 members" in (await ask(fake, g, mod, "pairing preview")).text
+
+
+async def test_presence_is_asked_a_hundred_ids_at_a_time(fake, runner, nine):
+    g, people = nine["guild"], nine["members"]
+    strangers = [p.snowflake() for _ in range(231)]  # never in the server
+    asked = [m.id for m in people] + strangers
+    delivery = runner.bot.get_cog("PairingDelivery")
+    present = await delivery.members_present(g["id"], asked)
+    assert present == {m.id for m in people}
+    sizes = [len(r["user_ids"]) for r in fake.member_requests]
+    assert sizes == [100, 100, 40]

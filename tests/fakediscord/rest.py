@@ -98,7 +98,7 @@ class Rest:
             self._touch()
         if result is None:
             return self._answer(op, None, 204)
-        return self._answer(op, result, self._success_status(op, request))
+        return self._answer(op, result, self._success_status(op))
 
     def _find_route(
         self, method: str, path: str
@@ -110,7 +110,7 @@ class Rest:
         return None
 
     @staticmethod
-    def _success_status(op: spec.Operation, request: web.Request) -> int:
+    def _success_status(op: spec.Operation) -> int:
         """200, or 201 where the spec documents only 201 (thread creation), as Discord answers."""
         statuses = op.statuses()
         return 201 if "201" in statuses and "200" not in statuses else 200

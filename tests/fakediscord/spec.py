@@ -1,9 +1,10 @@
 """Discord's OpenAPI description (vendored in `spec/`), used to check requests and responses.
 
-Every REST request the bot sends is matched to its operation and its body checked against the operation's
-request schema (JSON Schema 2020-12, the dialect of OpenAPI 3.1, with `$ref`s resolved into `components`).
-Responses the fake gives can be checked the same way. Validators are compiled once per operation and kept for
-the whole test session.
+Every REST request the bot sends is matched to its operation; its path and query parameters and its body are
+checked against the operation's schemas (JSON Schema 2020-12, the dialect of OpenAPI 3.1, `$ref`s resolved
+into `components`). The fake's own answers are checked against the response schemas. Validators are compiled
+once per schema and kept for the test session; a body already found valid, and a response shape already
+found valid, are not checked again. The short allowlist of forgiven differences is below ("the allowlist").
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from referencing.jsonschema import DRAFT202012
 
 SPEC_FILE = Path(__file__).parent / "spec" / "openapi.json"
 SPEC_URI = "urn:discord-openapi"
-_METHODS = ("get", "put", "post", "patch", "delete")
 
 
 @dataclass(frozen=True)
@@ -184,47 +184,40 @@ def documented_status(op: Operation, status: int) -> bool:
 
 
 # ---------------------------------------------------------------- the allowlist
-# Where Discord's own sources disagree, or where discord.py sends something the spec's strict schema refuses
-# but Discord has always accepted. Each entry rewrites the request to the spec's form BEFORE validation; nothing
-# else is forgiven.
-#  - snowflakes as JSON integers: discord.py sends `allowed_mentions.users`/`roles`, `recipient_id` (create DM)
-#    and `attachments[].id` as numbers; the spec's SnowflakeType is a string.
+# Only where Discord's own sources disagree, or where discord.py sends, for every bot, something the spec's
+# strict schema refuses but Discord accepts. Each entry rewrites the request into the spec's form BEFORE
+# validation; nothing else is forgiven.
+#  - snowflakes as JSON integers: discord.py sends `allowed_mentions.users` / `.roles`, `recipient_id`
+#    (Create DM) and `attachments[].id` as numbers; the spec's SnowflakeType is a string.
 #  - `default_member_permissions`: a string in the docs ("Application Command Object"), an integer or null in
-#    the OpenAPI request schema; discord.py sends a string. Either form is accepted.
+#    the OpenAPI request schema; discord.py sends an integer. A string of digits is accepted too.
 
 
-def _normalise_request(op: Operation, body: Any) -> Any:
+def _as_spec_form(item: dict[str, Any]) -> None:
+    mentions = item.get("allowed_mentions")
+    if isinstance(mentions, dict):
+        for key in ("users", "roles"):
+            if isinstance(mentions.get(key), list):
+                mentions[key] = [str(x) if isinstance(x, int) else x for x in mentions[key]]
+    if isinstance(item.get("recipient_id"), int):
+        item["recipient_id"] = str(item["recipient_id"])
+    for attachment in item.get("attachments") or []:
+        if isinstance(attachment, dict) and isinstance(attachment.get("id"), int):
+            attachment["id"] = str(attachment["id"])
+    perms = item.get("default_member_permissions")
+    if isinstance(perms, str) and perms.isdigit():
+        item["default_member_permissions"] = int(perms)
+
+
+def _normalise_request(body: Any) -> Any:
     if not isinstance(body, dict | list):
         return body
     body = copy.deepcopy(body)
-    items = body if isinstance(body, list) else [body]
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        mentions = item.get("allowed_mentions")
-        if isinstance(mentions, dict):
-            for key in ("users", "roles"):
-                if isinstance(mentions.get(key), list):
-                    mentions[key] = [str(x) if isinstance(x, int) else x for x in mentions[key]]
-        if isinstance(item.get("recipient_id"), int):
-            item["recipient_id"] = str(item["recipient_id"])
-        for attachment in item.get("attachments") or []:
-            if isinstance(attachment, dict) and isinstance(attachment.get("id"), int):
-                attachment["id"] = str(attachment["id"])
-        data = item.get("data")
-        if isinstance(data, dict):  # an interaction callback carries a message in `data`
-            _normalise_request(op, data)
-            for attachment in data.get("attachments") or []:
-                if isinstance(attachment, dict) and isinstance(attachment.get("id"), int):
-                    attachment["id"] = str(attachment["id"])
-            if isinstance(data.get("allowed_mentions"), dict):
-                m = data["allowed_mentions"]
-                for key in ("users", "roles"):
-                    if isinstance(m.get(key), list):
-                        m[key] = [str(x) if isinstance(x, int) else x for x in m[key]]
-        perms = item.get("default_member_permissions")
-        if isinstance(perms, str) and perms.isdigit():
-            item["default_member_permissions"] = int(perms)
+    for item in body if isinstance(body, list) else [body]:
+        if isinstance(item, dict):
+            _as_spec_form(item)
+            if isinstance(item.get("data"), dict):  # an interaction callback carries its message in `data`
+                _as_spec_form(item["data"])
     return body
 
 
@@ -262,7 +255,7 @@ def request_errors(op: Operation, body: Any, content_type: str) -> list[Validati
     key = (op.pointer, json.dumps(body, sort_keys=True))
     if key in _valid_requests:  # the very same body was valid before (many replies repeat)
         return []
-    errors = list(validator.iter_errors(_normalise_request(op, body)))
+    errors = list(validator.iter_errors(_normalise_request(body)))
     if not errors:
         _valid_requests.add(key)
         return []

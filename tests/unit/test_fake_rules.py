@@ -469,3 +469,14 @@ async def test_a_departed_member_is_unknown(fake, http):
     fake.remove_member(guild, ana)
     status, body = await call(http, "GET", f"/guilds/{guild['id']}/members/{ana.id}")
     assert (status, body["code"]) == (404, 10007)
+
+
+async def test_default_member_permissions_as_the_docs_or_the_spec_write_it(fake, http):
+    commands = [
+        command("setup", default_member_permissions=32),  # the spec (and discord.py): an integer
+        command("pairing", default_member_permissions="32"),  # the docs: a string
+        command("exchange", default_member_permissions=None),
+    ]
+    status, body = await call(http, "PUT", f"/applications/{fake.application_id}/commands", commands)
+    assert status == 200, body
+    assert [c["default_member_permissions"] for c in body] == ["32", "32", None]

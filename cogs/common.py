@@ -115,8 +115,20 @@ async def ensure_moderator(interaction: discord.Interaction) -> None:
         raise NotAllowed("This command works inside a server.")
     if member.guild_permissions.manage_guild:
         return
-    settings = await guild_db.get(bot_of(interaction).db, interaction.guild.id)
-    role_id = settings["moderator_role_id"] if settings else None
+    db = bot_of(interaction).db
+    guild_id = interaction.guild.id
+
+    async def moderator_role() -> tuple[int | None]:
+        settings = await guild_db.get(db, guild_id)
+        return (settings["moderator_role_id"] if settings else None,)
+
+    if interaction.response.is_done():
+        found: tuple[int | None] | None = await moderator_role()
+    else:  # a command that answers with a modal has not been deferred: stay within Discord's 3 seconds
+        found = await read_within(moderator_role(), ANSWER_BUDGET_SECONDS)
+        if found is None:
+            raise NotAllowed("The database is busy right now: try again in a moment.")
+    role_id = found[0]
     if role_id and any(role.id == role_id for role in member.roles):
         return
     raise NotAllowed("Only moderators (Manage Server, or the server's moderator role) can use this.")

@@ -147,6 +147,13 @@ class Setup(
         )
         if missing:
             lines.append(f"Warning: I am missing {permission_names(missing)} in {channel.mention}.")
+        if kind == "pairing" and not channel.permissions_for(channel.guild.default_role).view_channel:
+            # Discord adds a mentioned member to a private thread only if they can view its channel.
+            lines.append(
+                f"Note: @everyone cannot view {channel.mention}. Members are added to their group's private "
+                "thread by a mention, which works only for members who can view the channel: make sure the "
+                "members who pair can (through a role)."
+            )
         lines += await self._earlier_problems(before)
         await reply(interaction, "\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS)
         self.scheduler().kick(interaction.guild_id)

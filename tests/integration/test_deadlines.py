@@ -156,3 +156,20 @@ async def test_suggestions_come_in_time_while_a_write_waits_on_the_locked_databa
     assert "You're in" in (await join.reply(timeout=HOLD_SECONDS + 15)).text
     after = await fake.autocomplete(g, member, "prompt suggest", {"text": "x" * 10, "theme": "fam"}, "theme")
     assert [c["value"] for c in after] == ["family"]
+
+
+async def test_a_command_that_opens_a_form_answers_in_time_for_a_role_moderator(fake, runner, server):
+    """A form cannot follow a deferral, so the moderator-role lookup before it gets part of the 3 seconds."""
+    g, newcomer = server["guild"], server["members"][0]
+    role = fake.add_role(g, "Moderators")
+    helper = fake.add_member(g, "helper", roles=[role])
+    await (await fake.slash(g, server["mod"], "setup moderator-role", {"role": role})).reply()
+    async with DatabaseHolder(runner.database_path, HOLD_SECONDS) as holder:
+        join = await fake.slash(g, newcomer, "exchange join")  # its write waits, and reads queue behind it
+        await join.acknowledged(timeout=3)
+        form = await fake.slash(g, helper, "prompts add", {"theme": "family"}, admin_override=True)
+        await form.acknowledged(timeout=3)
+        assert form.errors == [] and not holder.released.is_set()
+        assert "busy" in (await form.reply(timeout=3)).text
+    modal = await fake.slash(g, helper, "prompts add", {"theme": "family"}, admin_override=True)
+    assert (await modal.wait_modal())["title"] == "New prompt"

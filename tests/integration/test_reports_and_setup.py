@@ -129,3 +129,15 @@ async def test_pairing_channel_must_be_a_text_channel(fake, two):
     pairing = next(o for o in setup["options"] if o["name"] == "pairing")
     channel = next(o for o in pairing["options"] if o["name"] == "channel")
     assert channel["channel_types"] == [0]
+
+
+async def test_a_pairing_channel_members_cannot_view_gets_a_note(fake, two):
+    g, mod = two["guild"], two["mod"]
+    hidden = fake.add_text_channel(g, "hidden-pairs")
+    fake.hide_channel(hidden, visible_to=[two["mod_role"]])
+    reply = await ask(fake, g, mod, "setup pairing", {"channel": hidden, "day": "friday", "time": "18:00"})
+    assert "@everyone cannot view" in reply.text and "Rounds will run" in reply.text
+    reply = await ask(
+        fake, g, mod, "setup pairing", {"channel": two["pairs"], "day": "friday", "time": "18:00"}
+    )
+    assert "cannot view" not in reply.text

@@ -158,6 +158,7 @@ class Rest:
         if used > self.rate_limit:
             retry = max(0.001, self.rate_window - (now - start))
             self._extra_headers = {"Retry-After": f"{retry:.3f}", "X-RateLimit-Scope": "user"}
+            # topics/rate-limits shows no `code` in its examples; the spec's RatelimitedResponse requires one.
             return {
                 "message": "You are being rate limited.",
                 "retry_after": retry,

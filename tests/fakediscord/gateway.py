@@ -170,6 +170,13 @@ class Gateway:
         needs GUILD_MEMBERS). Answered by GUILD_MEMBERS_CHUNK with `members`, `not_found`, the `nonce` echoed,
         `chunk_index`/`chunk_count`."""
         self.member_requests.append(data)
+        # "Request Guild Members Structure": guild_id required; one of query or user_ids; limit with query.
+        if "guild_id" not in data or ("query" not in data and "user_ids" not in data):
+            self._refused(f"op 8 Request Guild Members without guild_id, or without query and user_ids: {data}")
+            return
+        if "query" in data and "limit" not in data:
+            self._refused(f"op 8 Request Guild Members with a query but no limit: {data}")
+            return
         guild_id = int(data["guild_id"])
         members = self.members.get(guild_id, {})
         chunk: dict[str, Any] = {"guild_id": str(guild_id), "chunk_index": 0, "chunk_count": 1}

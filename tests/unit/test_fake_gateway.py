@@ -116,3 +116,15 @@ async def test_more_than_100_user_ids_is_a_refusal(fake):
         await client.ws.close()
     assert len(chunk["members"]) + len(chunk["not_found"]) == 100
     assert any("101 user_ids" in r for r in fake.refusals)
+
+
+async def test_a_malformed_member_request_is_a_refusal(fake):
+    fake.expect_refusals()
+    guild = fake.add_guild()
+    async with aiohttp.ClientSession() as session:
+        client = await connect(session, fake, GUILDS)
+        await client.send(8, {"guild_id": str(guild["id"]), "query": "an"})  # a query needs a limit
+        await client.send(8, {"guild_id": str(guild["id"])})  # neither query nor user_ids
+        await fake.wait_for(lambda: len(fake.member_requests) == 2, what="both requests")
+        await client.ws.close()
+    assert len(fake.refusals) == 2

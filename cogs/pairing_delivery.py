@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from bot.db import guilds as guild_db
 from bot.db import pairing as pairing_db
 from bot.domain import schedule
 from bot.errors import DeliveryProblem
@@ -336,14 +335,12 @@ class PairingDelivery(commands.Cog):
         group = await pairing.record_report(
             self.bot.db, guild_id, group_id, interaction.user.id, self.bot.now()
         )
-        settings = await guild_db.get(self.bot.db, guild_id)
-        assert settings is not None
         link = thread_link(guild_id, group["thread_id"]) if group["thread_id"] else "(thread unknown)"
         text = (
             f"A member, <@{interaction.user.id}>, reported a problem in a pairing thread: {link}\n"
             f"Their words: {words.strip() or '(none given)'}"
         )[:2000]
-        channel = await self._usable_report_channel(settings["report_channel_id"])
+        channel = await self._usable_report_channel(await pairing.report_channel_id(self.bot.db, guild_id))
         if channel is not None:
             try:
                 await channel.send(text, allowed_mentions=NO_MENTIONS)

@@ -306,6 +306,12 @@ async def record_report(db: Database, guild_id: int, group_id: int, user_id: int
     return group
 
 
+async def report_channel_id(db: Database, guild_id: int) -> int | None:
+    """The channel set for reports from pairs, if any (whether it is still fit is checked on Discord's side)."""
+    row = await guild_db.get(db, guild_id)
+    return row["report_channel_id"] if row else None
+
+
 async def own_group(db: Database, guild_id: int, group_id: int, user_id: int):
     group = await pairing_db.group_by_id(db, guild_id, group_id)
     if group is None or await pairing_db.membership_in_group(db, group_id, user_id) is None:

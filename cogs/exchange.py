@@ -11,8 +11,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.db import guilds as guild_db
-from bot.db import pairing as pairing_db
 from bot.domain import schedule
 from bot.domain.themes import shipped_themes
 from bot.errors import UserError
@@ -173,9 +171,9 @@ class Exchange(
         if upcoming is None:
             lines.append("- Next round: not scheduled yet (moderators use `/setup pairing`)")
         else:
-            tz = schedule.zone(view.timezone or await guild_db.timezone_of(self.bot.db, guild_id))
+            tz = schedule.zone(view.timezone or await pairing.server_timezone(self.bot.db, guild_id))
             lines.append(f"- Next round: {schedule.fmt_local(upcoming, tz)}")
-        rounds = await pairing_db.member_rounds(self.bot.db, guild_id, interaction.user.id)
+        rounds = await pairing.member_rounds(self.bot.db, guild_id, interaction.user.id)
         settings = await pairing.pairing_settings(self.bot.db, guild_id)
         if rounds and settings and rounds[0]["iso_week"] == schedule.week_key(now, settings.slot.tz):
             current = rounds[0]
@@ -244,7 +242,7 @@ class Exchange(
 
     @app_commands.command(name="history", description="Your past rounds: when, with whom, and your check-in")
     async def history(self, interaction: discord.Interaction) -> None:
-        rows = await pairing_db.member_rounds(self.bot.db, interaction.guild_id or 0, interaction.user.id)
+        rows = await pairing.member_rounds(self.bot.db, interaction.guild_id or 0, interaction.user.id)
         if not rows:
             text = "You have no rounds yet."
         else:

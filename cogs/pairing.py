@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.db import pairing as pairing_db
 from bot.services import pairing
 from cogs.common import NO_MENTIONS, ModeratorCog, reply
 from cogs.pairing_delivery import PairingDelivery
@@ -80,7 +79,7 @@ class Pairing(ModeratorCog, group_name="pairing", group_description="Moderators:
     async def _set_exclusion(
         self, interaction: discord.Interaction, member: discord.User, excluded: bool
     ) -> None:
-        changed = await pairing_db.set_excluded(
+        changed = await pairing.set_excluded(
             self.bot.db, interaction.guild_id or 0, member.id, excluded, self.bot.now()
         )
         if excluded:

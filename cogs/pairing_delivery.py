@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from bot.db import pairing as pairing_db
 from bot.domain import schedule
 from bot.errors import DeliveryProblem
 from bot.services import pairing
@@ -162,9 +161,9 @@ class PairingDelivery(commands.Cog):
         return found
 
     async def resume_rounds(self, guild_id: int) -> None:
-        for row in await pairing_db.rounds_to_resume(self.bot.db, guild_id):
+        for round_id in await pairing.round_ids_to_resume(self.bot.db, guild_id):
             await pairing.deliver_round(
-                self.bot.db, guild_id, row["id"], self.open_group, self.find_thread, self.bot.now()
+                self.bot.db, guild_id, round_id, self.open_group, self.find_thread, self.bot.now()
             )
 
     async def deliver(self, guild_id: int, outcome: pairing.RoundOutcome) -> str:
@@ -294,7 +293,7 @@ class PairingDelivery(commands.Cog):
                     view=pair_view(group["id"], ("met", "not_yet", "cant_make_it")),
                     allowed_mentions=NO_MENTIONS,
                 )
-                await pairing_db.set_checkin_message(self.bot.db, group["id"], message.id)
+                await pairing.checkin_sent(self.bot.db, group["id"], message.id)
             except discord.HTTPException as exc:
                 log.warning("could not send a check-in: %s", exc)
 

@@ -374,3 +374,25 @@ async def side_jobs_due(db: Database, guild_id: int, now: datetime) -> tuple[str
         ):
             groups = [g for g in await pairing_db.groups_of_round(db, latest["id"]) if g["thread_id"]]
     return notice_week, groups
+
+
+async def member_rounds(db: Database, guild_id: int, user_id: int) -> list:
+    """A member's rounds in this server, newest first: week, thread, the others, check-in, left_at."""
+    return await pairing_db.member_rounds(db, guild_id, user_id)
+
+
+async def set_excluded(db: Database, guild_id: int, user_id: int, excluded: bool, now: datetime) -> bool:
+    """A moderator's exclusion from pairing (or its lifting); False when nothing changed."""
+    return await pairing_db.set_excluded(db, guild_id, user_id, excluded, now)
+
+
+async def round_ids_to_resume(db: Database, guild_id: int) -> list[int]:
+    return [row["id"] for row in await pairing_db.rounds_to_resume(db, guild_id)]
+
+
+async def checkin_sent(db: Database, group_id: int, message_id: int) -> None:
+    await pairing_db.set_checkin_message(db, group_id, message_id)
+
+
+async def server_timezone(db: Database, guild_id: int) -> str:
+    return await guild_db.timezone_of(db, guild_id)

@@ -137,6 +137,7 @@ async def test_every_command_is_acknowledged_in_time_while_the_database_is_locke
         reply = await exchange.reply(timeout=30)
         assert reply.ephemeral, f"/{name} answered publicly"
         assert "Something went wrong" not in reply.text, f"/{name}: {reply.text}"
+        assert exchange.errors == [], f"/{name}: Discord refused a later answer {exchange.errors}"
 
 
 async def test_suggestions_come_in_time_while_a_write_waits_on_the_locked_database(fake, runner, server):

@@ -61,28 +61,34 @@ async def latency(members: int, concurrency: int) -> list[dict]:
         bot, task = await start_bot(fake, Path(folder) / "b.sqlite3")
         results = []
 
-        async def one(member) -> float:
+        async def one(member) -> tuple[float, float]:
+            """(ms to the callback, which defers; ms to the answer the member reads)."""
             exchange = await fake.slash(guild, member, "exchange join", {"timezone": "Asia/Seoul"})
             await exchange.acknowledged(timeout=30)
             assert exchange.acknowledged_at is not None
-            return (exchange.acknowledged_at - exchange.created_at) * 1000
+            await exchange.reply(timeout=60)
+            answered = fake._now()
+            return (exchange.acknowledged_at - exchange.created_at) * 1000, (answered - exchange.created_at) * 1000
 
         sequential = [await one(m) for m in people[:members]]
-        concurrent: list[float] = []
+        concurrent: list[tuple[float, float]] = []
         started = time.perf_counter()
         batch = people[members:]
         for i in range(0, len(batch), concurrency):
             concurrent += await asyncio.gather(*(one(m) for m in batch[i : i + concurrency]))
         elapsed = time.perf_counter() - started
         late = sum(1 for e in fake.exchanges.values() if 10062 in e.errors)
-        for name, values in (("sequential", sequential), (f"{concurrency}_concurrent", concurrent)):
+        for name, pairs in (("sequential", sequential), (f"{concurrency}_concurrent", concurrent)):
+            callbacks, answers = [c for c, _ in pairs], [a for _, a in pairs]
             results.append(
                 {
                     "case": f"latency_exchange_join_{name}",
-                    "commands": len(values),
-                    "p50_ms": round(statistics.median(values), 2),
-                    "p99_ms": round(percentile(values, 0.99), 2),
-                    "max_ms": round(max(values), 2),
+                    "commands": len(pairs),
+                    "p50_ms": round(statistics.median(callbacks), 2),
+                    "p99_ms": round(percentile(callbacks, 0.99), 2),
+                    "max_ms": round(max(callbacks), 2),
+                    "answer_p50_ms": round(statistics.median(answers), 2),
+                    "answer_p99_ms": round(percentile(answers, 0.99), 2),
                     "late_callbacks_10062": late,
                     **MACHINE,
                 }

@@ -65,7 +65,26 @@ def bot_intents() -> discord.Intents:
     return intents
 
 
+# A command whose first answer may be a modal sets this in its `extras`: a modal cannot follow a deferral.
+ANSWERS_WITH_MODAL = "answers_with_modal"
+
+
 class BridgesTree(app_commands.CommandTree["BridgesBot"]):
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """Defer every slash command before any of it runs: Discord drops an interaction that is not answered
+        within 3 seconds (10062), and any command may wait on a busy database. Replies then go as followups."""
+        if interaction.type is not discord.InteractionType.application_command:
+            return True
+        command = interaction.command
+        if command is not None and command.extras.get(ANSWERS_WITH_MODAL):
+            return True
+        try:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        except discord.HTTPException as exc:
+            log.warning("could not acknowledge an interaction in time (%s)", exc.status)
+            return False
+        return True
+
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         from cogs.errors import report_error
 

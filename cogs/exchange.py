@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import time
 from typing import TYPE_CHECKING
 
@@ -10,16 +11,17 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.db import pairing as pairing_db
 from bot.domain import schedule
 from bot.domain.themes import shipped_themes
 from bot.errors import UserError
 from bot.services import membership, pairing, privacy, program
-from cogs.common import NO_MENTIONS, RateLimiter, interests_choices, thread_link, timezone_choices
+from cogs.common import NO_MENTIONS, RateLimiter, interests_choices, reply, thread_link, timezone_choices
 from cogs.views import ConfirmView
 
 if TYPE_CHECKING:
     from bot.app import BridgesBot
+
+log = logging.getLogger(__name__)
 
 FREQUENCY_CHOICES = [app_commands.Choice(name=f, value=f) for f in membership.FREQUENCIES]
 
@@ -80,6 +82,17 @@ class Exchange(
         # Joining and leaving over and over floods the log and other members' rounds: a few a day is plenty.
         self.toggle_limit = RateLimiter(limit=6, per_seconds=3600)
 
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Whoever uses the bot in a server is in it: end a departure the pre-round check set aside.
+        Runs beside the command (its own task), so it never delays the answer."""
+        if interaction.guild_id is None or interaction.type is discord.InteractionType.autocomplete:
+            return
+        try:
+            await membership.mark_present(self.bot.db, interaction.guild_id, interaction.user.id)
+        except Exception:
+            log.warning("could not record that a member is back in a server", exc_info=True)
+
     def _check_toggle(self, interaction: discord.Interaction) -> None:
         wait = self.toggle_limit.check(interaction.guild_id or 0, interaction.user.id, time.monotonic())
         if wait:
@@ -114,7 +127,7 @@ class Exchange(
             now=self.bot.now(),
         )
         text = join_reply(view, newly)
-        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await reply(interaction, text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(
         name="leave", description="Stop being paired (your history stays until /exchange forget)"
@@ -131,7 +144,7 @@ class Exchange(
             if left
             else "You are not in pairing, so there is nothing to leave. `/exchange join` opts you in."
         )
-        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await reply(interaction, text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="status", description="Your pairing settings, pause and current group")
     async def status(self, interaction: discord.Interaction) -> None:
@@ -154,7 +167,7 @@ class Exchange(
             text = "\n".join(
                 ["You are in pairing.", *describe_member(view), *await self._round_lines(interaction, view)]
             )
-        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await reply(interaction, text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     async def _round_lines(self, interaction: discord.Interaction, view: membership.MemberView) -> list[str]:
         guild_id = interaction.guild_id or 0
@@ -176,7 +189,7 @@ class Exchange(
                 f"- You will next be paired: {discord.utils.format_dt(upcoming, 'F')}, "
                 f"{discord.utils.format_dt(upcoming, 'R')}{why}"
             )
-        rounds = await pairing_db.member_rounds(self.bot.db, guild_id, interaction.user.id)
+        rounds = await pairing.member_rounds(self.bot.db, guild_id, interaction.user.id)
         settings = await pairing.pairing_settings(self.bot.db, guild_id)
         if rounds and settings and rounds[0]["iso_week"] == schedule.week_key(now, settings.slot.tz):
             current = rounds[0]
@@ -193,7 +206,8 @@ class Exchange(
         until = await membership.pause(
             self.bot.db, interaction.guild_id or 0, interaction.user.id, weeks, now=self.bot.now()
         )
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             f"Paused until {until.isoformat()}: you will not be paired before then. `/exchange resume` ends it early.",
             ephemeral=True,
         )
@@ -206,14 +220,15 @@ class Exchange(
         text = (
             "Welcome back: you are in the next round." if had else "You were not paused: nothing to resume."
         )
-        await interaction.response.send_message(text, ephemeral=True)
+        await reply(interaction, text, ephemeral=True)
 
     @app_commands.command(name="skip", description="Sit out the next round only")
     async def skip(self, interaction: discord.Interaction) -> None:
         guild_id = interaction.guild_id or 0
         week = await pairing.next_round_week(self.bot.db, guild_id, self.bot.now())
         await membership.skip(self.bot.db, guild_id, interaction.user.id, week, now=self.bot.now())
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             f"You will sit out the round of week {week}; after that you are paired as usual. "
             "`/exchange resume` undoes it.",
             ephemeral=True,
@@ -230,7 +245,7 @@ class Exchange(
             if added
             else f"You had already blocked {member.mention}."
         )
-        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await reply(interaction, text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="unblock", description="Allow being paired with a member you blocked")
     @app_commands.describe(member="The member to unblock")
@@ -239,11 +254,11 @@ class Exchange(
             self.bot.db, interaction.guild_id or 0, interaction.user.id, member.id, False, self.bot.now()
         )
         text = f"Unblocked {member.mention}." if removed else f"You had not blocked {member.mention}."
-        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await reply(interaction, text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="history", description="Your past rounds: when, with whom, and your check-in")
     async def history(self, interaction: discord.Interaction) -> None:
-        rows = await pairing_db.member_rounds(self.bot.db, interaction.guild_id or 0, interaction.user.id)
+        rows = await pairing.member_rounds(self.bot.db, interaction.guild_id or 0, interaction.user.id)
         if not rows:
             text = "You have no rounds yet."
         else:
@@ -260,17 +275,17 @@ class Exchange(
                     f"- {row['iso_week']}: with {describe_others(row['others'])}: {answers[row['checkin']]}{left}"
                 )
             text = "\n".join(lines)
-        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await reply(interaction, text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(
         name="mydata", description="Everything Bridges stores about you here, as a JSON file"
     )
     async def mydata(self, interaction: discord.Interaction) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
         data = await privacy.export_member(
             self.bot.db, interaction.guild_id or 0, interaction.user.id, self.bot.now()
         )
-        await interaction.followup.send(
+        await reply(
+            interaction,
             "Everything Bridges stores about you in this server:",
             file=discord.File(io.BytesIO(data), filename="bridges-my-data.json"),
             ephemeral=True,
@@ -287,7 +302,8 @@ class Exchange(
                 "past groups is now an anonymous former member. `/exchange join` starts afresh."
             )
 
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             "This erases everything Bridges stores about you in this server: your settings, the members you "
             "blocked, your participation events, your pending suggestions, and your name in past groups. "
             "It cannot be undone. (Blocks other members placed on you stay, so nobody who blocked you is paired "

@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.db import pairing as pairing_db
 from bot.services import pairing, program
-from cogs.common import NO_MENTIONS, ModeratorCog
+from cogs.common import NO_MENTIONS, ModeratorCog, reply
 from cogs.pairing_delivery import PairingDelivery
 from cogs.scheduler import Scheduler
 
@@ -37,9 +36,14 @@ class Pairing(ModeratorCog, group_name="pairing", group_description="Moderators:
 
     @app_commands.command(name="preview", description="What the next round would look like; nothing is saved")
     async def preview(self, interaction: discord.Interaction) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        week, plan = await pairing.plan(self.bot.db, interaction.guild_id or 0, self.bot.now())
-        await interaction.followup.send(
+        guild_id = interaction.guild_id or 0
+        delivery = self.bot.get_cog("PairingDelivery")
+        assert isinstance(delivery, PairingDelivery)
+        week, plan = await pairing.plan(
+            self.bot.db, guild_id, self.bot.now(), presence=delivery.presence_check(guild_id)
+        )
+        await reply(
+            interaction,
             f"If the round for {week} ran now: {describe_plan(plan)}\nNothing was saved and nobody was told.",
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
@@ -48,12 +52,13 @@ class Pairing(ModeratorCog, group_name="pairing", group_description="Moderators:
     @app_commands.command(name="run-now", description="Run this week's round now (once a week)")
     async def run_now(self, interaction: discord.Interaction) -> None:
         guild_id = interaction.guild_id or 0
-        await interaction.response.defer(ephemeral=True, thinking=True)
         scheduler = self.bot.get_cog("Scheduler")
         delivery = self.bot.get_cog("PairingDelivery")
         assert isinstance(scheduler, Scheduler) and isinstance(delivery, PairingDelivery)
         async with scheduler.locks[guild_id]:
-            outcome = await pairing.create_round(self.bot.db, guild_id, self.bot.now(), force=True)
+            outcome = await pairing.create_round(
+                self.bot.db, guild_id, self.bot.now(), force=True, presence=delivery.presence_check(guild_id)
+            )
             if outcome.status == "created":
                 status = await delivery.deliver(guild_id, outcome)
             elif outcome.status == "already":
@@ -75,21 +80,19 @@ class Pairing(ModeratorCog, group_name="pairing", group_description="Moderators:
                 f"\nNote: a pairing break is on until {discord.utils.format_dt(paused.until, 'F')}; "
                 "scheduled rounds, notices and check-ins wait until it ends."
             )
-        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await reply(interaction, text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     async def _set_exclusion(
         self, interaction: discord.Interaction, member: discord.User, excluded: bool
     ) -> None:
-        changed = await pairing_db.set_excluded(
+        changed = await pairing.set_excluded(
             self.bot.db, interaction.guild_id or 0, member.id, excluded, self.bot.now()
         )
         if excluded:
             text = "will not be paired until `/pairing include`." if changed else "was already excluded."
         else:
             text = "can be paired again." if changed else "was not excluded."
-        await interaction.response.send_message(
-            f"{member.mention} {text}", ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
+        await reply(interaction, f"{member.mention} {text}", ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="exclude", description="Keep a member out of pairing (they are not told)")
     @app_commands.describe(member="The member to keep out of future rounds")

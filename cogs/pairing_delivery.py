@@ -13,12 +13,10 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from bot.db import guilds as guild_db
-from bot.db import pairing as pairing_db
 from bot.domain import schedule
 from bot.errors import DeliveryProblem
 from bot.services import pairing, program
-from cogs.common import NO_MENTIONS, thread_link
+from cogs.common import NO_MENTIONS, reply, report_channel_problem, thread_link
 from cogs.errors import report_error
 from cogs.scheduler import Scheduler
 
@@ -26,6 +24,9 @@ if TYPE_CHECKING:
     from bot.app import BridgesBot
 
 log = logging.getLogger(__name__)
+
+# Discord answers Request Guild Members with `user_ids` for at most 100 ids at a time.
+MEMBER_QUERY_BATCH = 100
 
 LABELS = {
     "met": "We met",
@@ -127,15 +128,44 @@ class PairingDelivery(commands.Cog):
         await self.resume_rounds(guild_id)
         if await program.break_of(self.bot.db, guild_id, "pairing", self.bot.now()):
             return  # a program-wide break: no round, notice or check-in until it ends
-        outcome = await pairing.create_round(self.bot.db, guild_id, self.bot.now())
+        outcome = await pairing.create_round(
+            self.bot.db, guild_id, self.bot.now(), presence=self.presence_check(guild_id)
+        )
         if outcome.status == "created":
             await self.deliver(guild_id, outcome)
         await self.side_jobs(guild_id)
 
+    def presence_check(self, guild_id: int) -> pairing.PresenceCheck:
+        async def check(user_ids: list[int]) -> set[int] | None:
+            return await self.members_present(guild_id, user_ids)
+
+        return check
+
+    async def members_present(self, guild_id: int, user_ids: list[int]) -> set[int] | None:
+        """Which of these users are still members of the server, or None when Discord could not say.
+
+        Gateway Request Guild Members with `user_ids` (documented, needs no privileged intent; at most 100
+        ids a request) answers with the members found; the others are listed as not found."""
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:
+            return None
+        found: set[int] = set()
+        try:
+            for start in range(0, len(user_ids), MEMBER_QUERY_BATCH):
+                batch = user_ids[start : start + MEMBER_QUERY_BATCH]
+                # discord.py waits up to 30 s for each answer; its gateway rate limiter (110 sends a minute)
+                # spaces out the requests of very large servers.
+                members = await guild.query_members(user_ids=batch, limit=len(batch), cache=False)
+                found.update(m.id for m in members)
+        except Exception as exc:  # a dropped gateway, a timeout: unknown, so nobody counts as gone
+            log.warning("could not check which members are still in a server (%s)", type(exc).__name__)
+            return None
+        return found
+
     async def resume_rounds(self, guild_id: int) -> None:
-        for row in await pairing_db.rounds_to_resume(self.bot.db, guild_id):
+        for round_id in await pairing.round_ids_to_resume(self.bot.db, guild_id):
             await pairing.deliver_round(
-                self.bot.db, guild_id, row["id"], self.open_group, self.find_thread, self.bot.now()
+                self.bot.db, guild_id, round_id, self.open_group, self.find_thread, self.bot.now()
             )
 
     async def deliver(self, guild_id: int, outcome: pairing.RoundOutcome) -> str:
@@ -194,7 +224,7 @@ class PairingDelivery(commands.Cog):
                 )
                 async for message in thread.history(limit=5):  # type: ignore[union-attr]
                     if message.author.id == self.bot.user.id:  # type: ignore[union-attr]
-                        return pairing.Opened(thread.id, [])  # opened and introduced before the restart
+                        return pairing.Opened(thread.id)  # opened and introduced before the restart
             else:
                 thread = await channel.create_thread(
                     name=item.thread_name,
@@ -202,7 +232,8 @@ class PairingDelivery(commands.Cog):
                     invitable=False,
                     auto_archive_duration=10080,
                 )
-            intro = await thread.send(  # type: ignore[union-attr]
+            # The mention adds each member to the private thread (they can all view the pairing channel).
+            await thread.send(  # type: ignore[union-attr]
                 self.introduction(item),
                 view=pair_view(item.group_id, ("leave", "report")),
                 allowed_mentions=mentions_for(item.member_ids),
@@ -216,15 +247,7 @@ class PairingDelivery(commands.Cog):
             raise DeliveryProblem(
                 "the pairing channel no longer exists: choose another with `/setup pairing`"
             ) from exc
-        # Discord returns a mentioned user with member data only if they are still in the server.
-        present = {m.id for m in intro.mentions if isinstance(m, discord.Member)}
-        departed = [u for u in item.member_ids if u not in present]
-        if departed:
-            await thread.send(  # type: ignore[union-attr]
-                "One member of this group has left the server, so the group is smaller than planned.",
-                allowed_mentions=NO_MENTIONS,
-            )
-        return pairing.Opened(thread.id, departed)
+        return pairing.Opened(thread.id)
 
     @staticmethod
     def introduction(item: pairing.GroupToOpen) -> str:
@@ -272,7 +295,7 @@ class PairingDelivery(commands.Cog):
                     view=pair_view(group["id"], ("met", "not_yet", "cant_make_it")),
                     allowed_mentions=NO_MENTIONS,
                 )
-                await pairing_db.set_checkin_message(self.bot.db, group["id"], message.id)
+                await pairing.checkin_sent(self.bot.db, group["id"], message.id)
             except discord.HTTPException as exc:
                 log.warning("could not send a check-in: %s", exc)
 
@@ -281,70 +304,89 @@ class PairingDelivery(commands.Cog):
     async def on_button(self, interaction: discord.Interaction, action: str, group_id: int) -> None:
         guild_id = interaction.guild_id or 0
         now = self.bot.now()
+        if action == "report":
+            # A modal must be the first answer, so nothing is read before it: whether the person belongs to
+            # the group is checked when the report is submitted.
+            await interaction.response.send_modal(ReportModal(self, group_id))
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
         if action in THANKS:
             await pairing.record_checkin(self.bot.db, guild_id, group_id, interaction.user.id, action, now)
-            await interaction.response.send_message(THANKS[action], ephemeral=True)
+            await reply(interaction, THANKS[action])
         elif action == "leave":
             await pairing.leave_group(self.bot.db, guild_id, group_id, interaction.user.id, now)
-            await interaction.response.send_message(
+            await reply(
+                interaction,
                 "You have left this pairing. You stay in future rounds unless you use `/exchange leave`.",
-                ephemeral=True,
             )
             if isinstance(interaction.channel, discord.Thread):
                 try:
                     await interaction.channel.remove_user(interaction.user)
                 except discord.HTTPException:
                     log.info("could not remove a member from a pairing thread")
-        elif action == "report":
-            await pairing.own_group(self.bot.db, guild_id, group_id, interaction.user.id)
-            await interaction.response.send_modal(ReportModal(self, group_id))
 
     async def send_report(self, interaction: discord.Interaction, group_id: int, words: str) -> None:
-        """Tell the moderators privately, with the thread link and the reporter's words."""
+        """Deliver a report where only moderators read it, and tell the reporter truthfully where it went.
+
+        First the server's report channel, if it is still hidden from @everyone and the bot can post there;
+        else a direct message to the server owner. A role ping is never the delivery: a role mention reaches
+        nobody in a private thread unless the role is mentionable, and it would tell a whole role at once."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
         guild_id = interaction.guild_id or 0
         group = await pairing.record_report(
             self.bot.db, guild_id, group_id, interaction.user.id, self.bot.now()
         )
-        settings = await guild_db.get(self.bot.db, guild_id)
-        assert settings is not None
         link = thread_link(guild_id, group["thread_id"]) if group["thread_id"] else "(thread unknown)"
         text = (
             f"A member, <@{interaction.user.id}>, reported a problem in a pairing thread: {link}\n"
             f"Their words: {words.strip() or '(none given)'}"
         )[:2000]
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        try:
-            if settings["report_channel_id"]:
-                channel = self.bot.get_channel(settings["report_channel_id"]) or await self.bot.fetch_channel(
-                    settings["report_channel_id"]
+        channel = await self._usable_report_channel(await pairing.report_channel_id(self.bot.db, guild_id))
+        if channel is not None:
+            try:
+                await channel.send(text, allowed_mentions=NO_MENTIONS)
+                await reply(
+                    interaction,
+                    "Thank you. Your report is in the moderators' private report channel; the others in your "
+                    "group are not told.",
                 )
-                await channel.send(text, allowed_mentions=NO_MENTIONS)  # type: ignore[union-attr]
-            else:
-                channel = await self._pairing_channel(settings["pairing_channel_id"])
-                thread = await channel.create_thread(
-                    name=f"Report · week {group['iso_week'].split('-W')[1]}",
-                    type=discord.ChannelType.private_thread,
-                    invitable=False,
+                return
+            except discord.HTTPException as exc:
+                log.warning("could not post a report in the report channel (%s)", exc.status)
+        guild = interaction.guild
+        owner_id = guild.owner_id if guild else None
+        if owner_id is not None:
+            try:
+                dm = await self.bot.create_dm(discord.Object(id=owner_id))
+                server = guild.name if guild else "your server"
+                await dm.send(f"Bridges report from {server}:\n{text}"[:2000], allowed_mentions=NO_MENTIONS)
+                await reply(
+                    interaction,
+                    "Thank you. This server has no private report channel set up, so your report went to the "
+                    "server owner by direct message; the others in your group are not told.",
                 )
-                role_id = settings["moderator_role_id"]
-                owner_id = interaction.guild.owner_id if interaction.guild else None
-                who = f"<@&{role_id}>" if role_id else f"<@{owner_id}>"
-                mentions = discord.AllowedMentions(
-                    everyone=False,
-                    users=[] if role_id else [discord.Object(id=owner_id or 0)],
-                    roles=[discord.Object(id=role_id)] if role_id else [],
-                )
-                await thread.send(f"{who}: {text}", allowed_mentions=mentions)
-        except (discord.HTTPException, DeliveryProblem) as exc:
-            log.warning("could not deliver a report to the moderators: %s", exc)
-            await interaction.followup.send(
-                "I could not reach the moderators just now: please contact one directly.", ephemeral=True
-            )
-            return
-        await interaction.followup.send(
-            "Thank you. The moderators have been told privately; the others in your group are not told.",
-            ephemeral=True,
+                return
+            except discord.HTTPException as exc:
+                log.warning("could not send a report to the server owner (%s)", exc.status)
+        await reply(
+            interaction,
+            "I could not deliver your report: this server has no private report channel I can post in, and "
+            "the server owner does not accept direct messages from me. Please contact a moderator directly. "
+            "Nobody in your group was told.",
         )
+
+    async def _usable_report_channel(self, channel_id: int | None) -> discord.abc.Messageable | None:
+        """The report channel, if it is set and still fit for reports (checked again: it may have changed)."""
+        if channel_id is None:
+            return None
+        channel = self.bot.get_channel(channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            return None
+        problem = report_channel_problem(channel)
+        if problem:
+            log.warning("not posting a report in the report channel: %s", problem)
+            return None
+        return channel
 
 
 async def setup(bot: BridgesBot) -> None:

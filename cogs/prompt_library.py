@@ -9,17 +9,30 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
+from bot.app import ANSWERS_WITH_MODAL
 from bot.db import prompts as prompt_db
 from bot.domain.prompt_files import MAX_FILE_BYTES, MAX_TEXT
 from bot.errors import UserError
 from bot.services import program, prompts
-from cogs.common import NO_MENTIONS, ModeratorCog, bot_of, theme_choices, thread_link
+from cogs.common import (
+    ANSWER_BUDGET_SECONDS,
+    NO_MENTIONS,
+    ModeratorCog,
+    bot_of,
+    read_within,
+    reply,
+    theme_choices,
+    thread_link,
+    within_deadline,
+)
 from cogs.scheduler import Scheduler
 from cogs.views import BridgesView, ConfirmView, Paginator
 
 if TYPE_CHECKING:
     from bot.app import BridgesBot
 
+# Of Discord's 3 seconds, how long a command that answers with a modal may spend reading first.
+MODAL_READ_SECONDS = 2.0
 STATUS_CHOICES = [app_commands.Choice(name=s, value=s) for s in prompts.STATUSES]
 
 
@@ -30,9 +43,14 @@ def short(text: str, limit: int = 90) -> str:
 
 async def prompt_id_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:
     bot = bot_of(interaction)
-    rows = await prompt_db.search(
-        bot.db, interaction.guild_id or 0, current.strip().lstrip("#"), ("active", "retired")
+    rows = await read_within(
+        prompt_db.search(
+            bot.db, interaction.guild_id or 0, current.strip().lstrip("#"), ("active", "retired")
+        ),
+        ANSWER_BUDGET_SECONDS,
     )
+    if rows is None:  # suggestions cannot be deferred: with a busy database, none rather than none in time
+        return []
     return [
         app_commands.Choice(name=short(f"#{r['id']} [{r['theme']}] {r['text']}", 100), value=r["id"])
         for r in rows
@@ -75,44 +93,59 @@ class ReviewView(BridgesView):
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         return interaction.user.id == self.owner_id
 
-    async def _decided(self, interaction: discord.Interaction, outcome: str, *, edit: bool) -> None:
-        text, view = await self.cog.review_page(
-            interaction.guild_id or 0, interaction.user.id, self.prompt_id
-        )
+    async def _decided(self, interaction: discord.Interaction, decide, outcome: str, *, edit: bool) -> None:
+        """Store the decision and show the next suggestion, within Discord's deadline; then tell the member
+        who made the suggestion."""
+
+        async def work():
+            decision = await decide
+            return decision, await self.cog.review_page(interaction.guild_id or 0, interaction.user.id, self.prompt_id)
+
+        (decision, (text, view)), deferred = await within_deadline(interaction, work())
         body = f"{outcome}\n\n{text}"
         kwargs = {"content": body, "allowed_mentions": NO_MENTIONS}
         if view is not None:
             kwargs["view"] = view
-        if edit:
+        if edit and not deferred:
             await interaction.response.edit_message(**kwargs, **({} if view else {"view": None}))
         else:
-            await interaction.response.send_message(ephemeral=True, **kwargs)
+            await reply(interaction, kwargs.pop("content"), **kwargs)
+        await self.cog.tell_member(interaction.guild_id or 0, decision)
+
+    def _decide(
+        self, interaction: discord.Interaction, approve: bool, text: str | None = None, reason: str | None = None
+    ):
+        return prompts.decide(
+            self.cog.bot.db, interaction.guild_id or 0, self.prompt_id, approve, self.cog.bot.now(), text,
+            reason=reason,
+        )
 
     @discord.ui.button(label="Approve", style=discord.ButtonStyle.success)
     async def approve(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
-        decision = await prompts.decide(
-            self.cog.bot.db, interaction.guild_id or 0, self.prompt_id, True, self.cog.bot.now()
+        await self._decided(
+            interaction,
+            self._decide(interaction, True),
+            f"Approved #{self.prompt_id}: it joins the rotation.",
+            edit=True,
         )
-        await self._decided(interaction, f"Approved #{self.prompt_id}: it joins the rotation.", edit=True)
-        await self.cog.tell_member(interaction.guild_id or 0, decision)
 
     @discord.ui.button(label="Edit", style=discord.ButtonStyle.primary)
     async def edit(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
-        row = await prompts.describe(
-            self.cog.bot.db, interaction.guild_id or 0, self.prompt_id, self.cog.bot.now()
+        row = await read_within(
+            prompts.describe(self.cog.bot.db, interaction.guild_id or 0, self.prompt_id, self.cog.bot.now()),
+            MODAL_READ_SECONDS,
         )
+        if row is None:
+            await reply(interaction, "The database is busy right now: try again in a moment.")
+            return
 
         async def save(modal_interaction: discord.Interaction, text: str) -> None:
-            decision = await prompts.decide(
-                self.cog.bot.db,
-                modal_interaction.guild_id or 0,
-                self.prompt_id,
-                True,
-                self.cog.bot.now(),
-                text,
+            await self._decided(
+                modal_interaction,
+                self._decide(modal_interaction, True, text),
+                f"Approved #{self.prompt_id} with your edit.",
+                edit=False,
             )
-            await self._decided(modal_interaction, f"Approved #{self.prompt_id} with your edit.", edit=False)
-            await self.cog.tell_member(modal_interaction.guild_id or 0, decision)
 
         await interaction.response.send_modal(
             PromptTextModal(f"Edit suggestion #{self.prompt_id}", save, row["text"])
@@ -120,21 +153,19 @@ class ReviewView(BridgesView):
 
     @discord.ui.button(label="Reject", style=discord.ButtonStyle.danger)
     async def reject(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
-        decision = await prompts.decide(
-            self.cog.bot.db, interaction.guild_id or 0, self.prompt_id, False, self.cog.bot.now()
+        await self._decided(
+            interaction, self._decide(interaction, False), f"Rejected #{self.prompt_id}.", edit=True
         )
-        await self._decided(interaction, f"Rejected #{self.prompt_id}.", edit=True)
-        await self.cog.tell_member(interaction.guild_id or 0, decision)
 
     @discord.ui.button(label="Reject with a note", style=discord.ButtonStyle.secondary)
     async def reject_with_note(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
         async def save(modal_interaction: discord.Interaction, reason: str) -> None:
-            decision = await prompts.decide(
-                self.cog.bot.db, modal_interaction.guild_id or 0, self.prompt_id, False, self.cog.bot.now(),
-                reason=reason,
+            await self._decided(
+                modal_interaction,
+                self._decide(modal_interaction, False, reason=reason),
+                f"Rejected #{self.prompt_id} with your note.",
+                edit=False,
             )
-            await self._decided(modal_interaction, f"Rejected #{self.prompt_id} with your note.", edit=False)
-            await self.cog.tell_member(modal_interaction.guild_id or 0, decision)
 
         await interaction.response.send_modal(ReasonModal(f"Reject suggestion #{self.prompt_id}"[:45], save))
 
@@ -171,7 +202,9 @@ class Prompts(
     def __init__(self, bot: BridgesBot) -> None:
         self.bot = bot
 
-    @app_commands.command(name="add", description="Add a prompt to this server's library")
+    @app_commands.command(
+        name="add", description="Add a prompt to this server's library", extras={ANSWERS_WITH_MODAL: True}
+    )
     @app_commands.describe(
         theme="The theme it belongs to",
         text="The prompt (10-1000 characters); leave empty to write it in a larger box",
@@ -186,19 +219,22 @@ class Prompts(
         content_note: app_commands.Range[str, 1, 200] | None = None,
     ) -> None:
         async def save(inner: discord.Interaction, body: str) -> None:
+            await inner.response.defer(ephemeral=True, thinking=True)
             prompt_id = await prompts.add(
                 self.bot.db, inner.guild_id or 0, theme, body, content_note, self.bot.now()
             )
-            await inner.response.send_message(
-                f"Added prompt #{prompt_id} to the library.", ephemeral=True, allowed_mentions=NO_MENTIONS
-            )
+            await reply(inner, f"Added prompt #{prompt_id} to the library.")
 
         if text is None:
             await interaction.response.send_modal(PromptTextModal("New prompt", save))
         else:
             await save(interaction, text)
 
-    @app_commands.command(name="edit", description="Change a prompt's text (the original is kept in history)")
+    @app_commands.command(
+        name="edit",
+        description="Change a prompt's text (the original is kept in history)",
+        extras={ANSWERS_WITH_MODAL: True},
+    )
     @app_commands.describe(
         id="The prompt's id (type to search)", text="The new text; leave empty to edit in a box"
     )
@@ -206,20 +242,26 @@ class Prompts(
     async def edit(
         self, interaction: discord.Interaction, id: int, text: app_commands.Range[str, 10, 1000] | None = None
     ) -> None:
-        row = await prompts.describe(self.bot.db, interaction.guild_id or 0, id, self.bot.now())
-
         async def save(inner: discord.Interaction, body: str) -> None:
+            if not inner.response.is_done():
+                await inner.response.defer(ephemeral=True, thinking=True)
             await prompts.edit(self.bot.db, inner.guild_id or 0, id, body, self.bot.now())
-            await inner.response.send_message(
-                f"Prompt #{id} now reads:\n> {short(body, 1500)}",
-                ephemeral=True,
-                allowed_mentions=NO_MENTIONS,
-            )
+            await reply(inner, f"Prompt #{id} now reads:\n> {short(body, 1500)}")
 
-        if text is None:
-            await interaction.response.send_modal(PromptTextModal(f"Edit prompt #{id}", save, row["text"]))
-        else:
+        if text is not None:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            await prompts.describe(self.bot.db, interaction.guild_id or 0, id, self.bot.now())
             await save(interaction, text)
+            return
+        # The modal shows the current text, so it must be read first; a modal cannot follow a deferral, so
+        # the read gets part of Discord's 3 seconds and a busy database gets an honest answer instead.
+        row = await read_within(
+            prompts.describe(self.bot.db, interaction.guild_id or 0, id, self.bot.now()), MODAL_READ_SECONDS
+        )
+        if row is None:
+            await reply(interaction, "The database is busy right now: try again in a moment.")
+            return
+        await interaction.response.send_modal(PromptTextModal(f"Edit prompt #{id}", save, row["text"]))
 
     @app_commands.command(name="remove", description="Retire a prompt: never posted again, kept for history")
     @app_commands.describe(id="The prompt's id (type to search)")
@@ -233,7 +275,8 @@ class Prompts(
             await prompts.retire(self.bot.db, inner.guild_id or 0, id, self.bot.now())
             return f"Retired prompt #{id}. It will not be posted again."
 
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             f"Retire prompt #{id}?\n> {short(row['text'], 300)}",
             view=ConfirmView(interaction.user.id, confirmed),
             ephemeral=True,
@@ -268,7 +311,8 @@ class Prompts(
             return "\n".join(lines), pages
 
         text, pages = await render(0)
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             text,
             view=Paginator(interaction.user.id, render, pages),
             ephemeral=True,
@@ -304,7 +348,7 @@ class Prompts(
     async def review(self, interaction: discord.Interaction) -> None:
         text, view = await self.review_page(interaction.guild_id or 0, interaction.user.id)
         kwargs = {"view": view} if view else {}
-        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS, **kwargs)
+        await reply(interaction, text, ephemeral=True, allowed_mentions=NO_MENTIONS, **kwargs)
 
     @app_commands.command(name="import", description="Add many prompts from a CSV (theme,text) or JSON file")
     @app_commands.describe(file="CSV with a header row theme,text[,content_note], or a JSON list of objects")
@@ -313,12 +357,12 @@ class Prompts(
             raise UserError(
                 f"The file is {file.size:,} bytes: the limit is {MAX_FILE_BYTES:,}. Split it into parts."
             )
-        await interaction.response.defer(ephemeral=True, thinking=True)
         data = await file.read()
         result = await prompts.import_file(
             self.bot.db, interaction.guild_id or 0, file.filename, data, self.bot.now()
         )
-        await interaction.followup.send(
+        await reply(
+            interaction,
             f"Imported {result.added} prompts; skipped {result.skipped} already in the library.",
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
@@ -326,9 +370,9 @@ class Prompts(
 
     @app_commands.command(name="export", description="The whole library as a CSV file")
     async def export(self, interaction: discord.Interaction) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
         data = await prompts.export_file(self.bot.db, interaction.guild_id or 0, self.bot.now())
-        await interaction.followup.send(
+        await reply(
+            interaction,
             "The library (every prompt, posted ones too):",
             file=discord.File(io.BytesIO(data), filename="prompts.csv"),
             ephemeral=True,
@@ -337,7 +381,6 @@ class Prompts(
     @app_commands.command(name="post-now", description="Post the next prompt now (it counts as this week's)")
     async def post_now(self, interaction: discord.Interaction) -> None:
         guild_id = interaction.guild_id or 0
-        await interaction.response.defer(ephemeral=True, thinking=True)
         scheduler = self.bot.get_cog("Scheduler")
         assert isinstance(scheduler, Scheduler)
         async with scheduler.locks[guild_id]:
@@ -358,7 +401,7 @@ class Prompts(
                 f"\nNote: a prompt break is on until {discord.utils.format_dt(paused.until, 'F')}; "
                 "the weekly post waits until it ends."
             )
-        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await reply(interaction, text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
 async def setup(bot: BridgesBot) -> None:

@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot.errors import UserError
 from bot.services import prompts
-from cogs.common import NO_MENTIONS, RateLimiter, theme_choices, thread_link
+from cogs.common import NO_MENTIONS, RateLimiter, reply, theme_choices, thread_link
 
 if TYPE_CHECKING:
     from bot.app import BridgesBot
@@ -59,7 +59,7 @@ class Prompt(commands.GroupCog, group_name="prompt", group_description="This wee
         text = "\n".join(lines)
         if len(text) > 2000:  # Discord's message limit; the newest suggestions come last and matter least here
             text = text[:1999] + "…"
-        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await reply(interaction, text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(
         name="suggest", description="Suggest a prompt; moderators review it before it is used"
@@ -84,7 +84,8 @@ class Prompt(commands.GroupCog, group_name="prompt", group_description="This wee
         prompt_id = await prompts.suggest(
             self.bot.db, interaction.guild_id, interaction.user.id, theme, text, self.bot.now()
         )
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             f"Thank you! Your suggestion #{prompt_id} is waiting for the moderators' review. "
             "`/prompt current` shows how your suggestions fared.",
             ephemeral=True,

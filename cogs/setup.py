@@ -11,7 +11,14 @@ from bot.db import guilds as guild_db
 from bot.domain import schedule
 from bot.errors import UserError
 from bot.services import privacy, program
-from cogs.common import NO_MENTIONS, WEEKDAY_CHOICES, ModeratorCog, timezone_choices
+from cogs.common import (
+    NO_MENTIONS,
+    WEEKDAY_CHOICES,
+    ModeratorCog,
+    reply,
+    report_channel_problem,
+    timezone_choices,
+)
 from cogs.scheduler import PROMPT_PERMISSIONS, Scheduler, missing_permissions, permission_names
 
 BREAK_CHOICES = [
@@ -23,6 +30,42 @@ PAIRING_PERMISSIONS = ("view_channel", "send_messages", "create_private_threads"
 
 if TYPE_CHECKING:
     from bot.app import BridgesBot
+
+
+class PairingChannel(app_commands.Transformer):
+    """A text channel (type 0) only: Discord allows private threads only in text channels, so the option
+    offers nothing else (channel_types), and the command checks again what it receives."""
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.channel
+
+    @property
+    def channel_types(self) -> list[discord.ChannelType]:
+        return [discord.ChannelType.text]
+
+    async def transform(self, interaction: discord.Interaction, value) -> discord.abc.GuildChannel:
+        channel = value.resolve() if isinstance(value, app_commands.AppCommandChannel) else value
+        if channel is None:
+            channel = await interaction.client.fetch_channel(value.id)
+        return channel
+
+
+def pairing_channel_problem(channel) -> str | None:
+    if getattr(channel, "type", None) is discord.ChannelType.text:
+        return None
+    kind = {
+        discord.ChannelType.news: "an announcement channel",
+        discord.ChannelType.forum: "a forum",
+        discord.ChannelType.voice: "a voice channel",
+        discord.ChannelType.stage_voice: "a stage channel",
+        discord.ChannelType.category: "a category",
+    }.get(getattr(channel, "type", None), "not a text channel")
+    mention = getattr(channel, "mention", "That channel")
+    return (
+        f"{mention} is {kind}. Pairs meet in private threads, which Discord allows only in text channels: "
+        "choose a text channel."
+    )
 
 
 def when(moment, slot: schedule.WeeklySlot) -> str:
@@ -78,7 +121,6 @@ class Setup(
             changes["prompt_time"] = schedule.parse_time(time).strftime("%H:%M")
         if timezone is not None:
             changes["timezone"] = schedule.canonical_timezone(timezone)
-        await interaction.response.defer(ephemeral=True, thinking=True)
         before = await guild_db.get(self.bot.db, interaction.guild_id)
         await program.update_schedule(self.bot.db, interaction.guild_id, self.bot.now(), "prompt", changes)
         await self._confirm_schedule(interaction, "prompt", before, changed=bool(changes))
@@ -96,13 +138,13 @@ class Setup(
         day = schedule.WEEKDAYS[row[f"{prefix}_day"]].capitalize()
         if kind == "prompt":
             lines = [
-                f"The weekly prompt is posted in <#{channel_id}> every {day} at {row['prompt_time']} "
+                f"The weekly prompt will be posted in <#{channel_id}> every {day} at {row['prompt_time']} "
                 f"({slot.tz.key}), with a discussion thread."
             ]
         else:
-            reports = f"<#{row['report_channel_id']}>" if row["report_channel_id"] else "a private thread for moderators"
+            reports = self._report_destination(row)
             lines = [
-                f"Rounds run every {day} at {row['pairing_time']} ({slot.tz.key}) with groups of "
+                f"Rounds will run every {day} at {row['pairing_time']} ({slot.tz.key}) with groups of "
                 f"{row['group_size']} (odd count: {row['odd_policy']}); each group gets a private thread in "
                 f"<#{channel_id}>.",
                 f"Reports from pairs go to {reports}.",
@@ -123,8 +165,15 @@ class Setup(
             missing = missing_permissions(channel, PROMPT_PERMISSIONS if kind == "prompt" else PAIRING_PERMISSIONS)
             if missing:
                 lines.append(f"Warning: I am missing {permission_names(missing)} in {channel.mention}.")
+            if kind == "pairing" and not channel.permissions_for(channel.guild.default_role).view_channel:
+                # Discord adds a mentioned member to a private thread only if they can view its channel.
+                lines.append(
+                    f"Note: @everyone cannot view {channel.mention}. Members are added to their group's private "
+                    "thread by a mention, which works only for members who can view the channel: make sure the "
+                    "members who pair can (through a role)."
+                )
         lines += await self._earlier_problems(before)
-        await interaction.followup.send("\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await reply(interaction, "\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS)
         self.scheduler().kick(interaction.guild_id)
 
     @app_commands.command(
@@ -136,7 +185,7 @@ class Setup(
         time="The local time the round runs, 24-hour HH:MM, in the server timezone (needed the first time)",
         group_size="Members per group, 2 to 4 (left out: keep the current size; 2 at first)",
         odd_policy="When the count does not divide evenly: make a trio (the default) or let someone sit out",
-        report_channel="A moderators-only channel for reports from pairs (left out: keep the current one)",
+        report_channel="A channel hidden from @everyone for reports from pairs (left out: keep the current one)",
     )
     @app_commands.choices(
         day=WEEKDAY_CHOICES,
@@ -150,7 +199,7 @@ class Setup(
     async def pairing(
         self,
         interaction: discord.Interaction,
-        channel: discord.TextChannel | None = None,
+        channel: app_commands.Transform[discord.TextChannel, PairingChannel] | None = None,
         day: app_commands.Choice[str] | None = None,
         time: str | None = None,
         group_size: app_commands.Range[int, 2, 4] | None = None,
@@ -160,6 +209,9 @@ class Setup(
         assert interaction.guild_id is not None
         changes: dict[str, object] = {}
         if channel is not None:
+            problem = pairing_channel_problem(channel)
+            if problem:
+                raise UserError(problem)
             changes["pairing_channel_id"] = channel.id
         if day is not None:
             changes["pairing_day"] = schedule.parse_day(day.value)
@@ -172,8 +224,10 @@ class Setup(
         if odd_policy is not None:
             changes["odd_policy"] = odd_policy.value
         if report_channel is not None:
+            problem = report_channel_problem(report_channel)
+            if problem:
+                raise UserError(f"Reports name the member who made them, so {problem}.")
             changes["report_channel_id"] = report_channel.id
-        await interaction.response.defer(ephemeral=True, thinking=True)
         before = await guild_db.get(self.bot.db, interaction.guild_id)
         await program.update_schedule(self.bot.db, interaction.guild_id, self.bot.now(), "pairing", changes)
         await self._confirm_schedule(interaction, "pairing", before, changed=bool(changes))
@@ -184,7 +238,6 @@ class Setup(
     async def timezone(self, interaction: discord.Interaction, timezone: str) -> None:
         assert interaction.guild_id is not None
         name = schedule.canonical_timezone(timezone)
-        await interaction.response.defer(ephemeral=True, thinking=True)
         now = self.bot.now()
         await program.set_timezone(self.bot.db, interaction.guild_id, now, name)
         row = await guild_db.get(self.bot.db, interaction.guild_id)
@@ -193,7 +246,7 @@ class Setup(
             slot = slot_of(row, kind)
             if slot is not None:
                 lines.append(f"{label}: {when(slot.next_after(now), slot)}.")
-        await interaction.followup.send("\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await reply(interaction, "\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS)
         self.scheduler().kick(interaction.guild_id)
 
     @app_commands.command(name="pause", description="A program-wide break: nothing scheduled happens until it ends")
@@ -209,11 +262,10 @@ class Setup(
         weeks: app_commands.Range[int, 1, 12],
     ) -> None:
         assert interaction.guild_id is not None
-        await interaction.response.defer(ephemeral=True, thinking=True)
         until = await program.start_break(self.bot.db, interaction.guild_id, self.bot.now(), what.value, weeks)
         things = {"prompts": "No weekly prompt is posted", "pairing": "No round, notice or check-in runs",
                   "all": "No weekly prompt, round, notice or check-in happens"}[what.value]
-        await interaction.followup.send(
+        await reply(interaction,
             f"Break on: {things} until {discord.utils.format_dt(until, 'F')}. Members see it in "
             "`/exchange status`. It ends by itself; `/setup resume` ends it early. `/prompts post-now` and "
             "`/pairing run-now` still work if you need them.",
@@ -225,30 +277,42 @@ class Setup(
     @app_commands.choices(what=BREAK_CHOICES)
     async def resume(self, interaction: discord.Interaction, what: app_commands.Choice[str]) -> None:
         assert interaction.guild_id is not None
-        await interaction.response.defer(ephemeral=True, thinking=True)
         ended = await program.end_break(self.bot.db, interaction.guild_id, self.bot.now(), what.value)
         if ended:
             text = f"Break over for {' and '.join(ended)}: the schedule runs again (this week's if its time has passed)."
         else:
             text = f"There was no break on for {what.value}: nothing to resume."
-        await interaction.followup.send(text, ephemeral=True)
+        await reply(interaction, text, ephemeral=True)
         self.scheduler().kick(interaction.guild_id)
 
     @app_commands.command(name="welcome", description='Post a public "How Bridges works" message with a Join button')
     @app_commands.describe(channel="The channel for the welcome message (members must be able to see it)")
     async def welcome(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
         assert interaction.guild_id is not None
-        await interaction.response.defer(ephemeral=True, thinking=True)
         from cogs.welcome import post_welcome
 
         message_id = await post_welcome(self.bot, interaction.guild_id, channel)
-        await interaction.followup.send(
+        await reply(interaction,
             f"Posted the welcome message in {channel.mention}: https://discord.com/channels/"
             f"{interaction.guild_id}/{channel.id}/{message_id}. Its Join button works for anyone who can see it, "
             "also after a restart. Pin it so newcomers find it.",
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
+
+    def _report_destination(self, row) -> str:
+        """Where a report from a pair would go now (the same checks as at delivery)."""
+        owner_dm = "the server owner by direct message"
+        channel_id = row["report_channel_id"] if row else None
+        if not channel_id:
+            return f"{owner_dm} (set `report_channel` to a moderators-only channel to change that)"
+        channel = self.bot.get_channel(channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            return f"{owner_dm}: the report channel <#{channel_id}> no longer exists"
+        problem = report_channel_problem(channel)
+        if problem:
+            return f"{owner_dm}, not {channel.mention}: {problem}"
+        return channel.mention
 
     async def _earlier_problems(self, row) -> list[str]:
         if row is None:
@@ -267,7 +331,8 @@ class Setup(
             raise UserError("@everyone cannot be the moderator role: choose a role for your moderators.")
         await guild_db.ensure(self.bot.db, interaction.guild_id, self.bot.now())
         await guild_db.set_value(self.bot.db, interaction.guild_id, "moderator_role_id", role.id)
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             f"Members with {role.mention} can now use the moderator commands (Discord still shows them only to "
             "members with Manage Server unless you change it under Server Settings > Integrations).",
             ephemeral=True,
@@ -284,7 +349,8 @@ class Setup(
         if not 4 <= weeks <= 260:
             raise UserError("Keep participation data for 4 to 260 weeks.")
         await privacy.set_retention(self.bot.db, interaction.guild_id or 0, weeks, self.bot.now())
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             f"Participation events and pairing history older than {weeks} weeks will be deleted (checked daily).",
             ephemeral=True,
         )
@@ -292,7 +358,6 @@ class Setup(
     @app_commands.command(name="show", description="This server's whole Bridges configuration and next times")
     async def show(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
-        await interaction.response.defer(ephemeral=True, thinking=True)
         now = self.bot.now()
         await guild_db.ensure(self.bot.db, interaction.guild_id, now)
         row = await guild_db.get(self.bot.db, interaction.guild_id)
@@ -324,12 +389,11 @@ class Setup(
             lines.append(f"**Break:** {kind} paused until {discord.utils.format_dt(item.until, 'F')} (`/setup resume`)")
         role = f"<@&{row['moderator_role_id']}>" if row["moderator_role_id"] else "none (Manage Server only)"
         lines.append(f"**Moderator role:** {role}")
-        reports = f"<#{row['report_channel_id']}>" if row["report_channel_id"] else "a private thread for moderators"
-        lines.append(f"**Reports go to:** {reports}")
+        lines.append(f"**Reports go to:** {self._report_destination(row)}")
         welcome = f"<#{row['welcome_channel_id']}>" if row["welcome_channel_id"] else "not posted (use `/setup welcome`)"
         lines.append(f"**Welcome message:** {welcome}")
         lines.append(f"**Participation log kept for:** {row['retention_weeks']} weeks")
-        await interaction.followup.send("\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await reply(interaction, "\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @staticmethod
     def _next(slot: schedule.WeeklySlot, paused: program.Break | None, now) -> str:

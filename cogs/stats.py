@@ -11,7 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.services import stats
-from cogs.common import NO_MENTIONS, ModeratorCog
+from cogs.common import NO_MENTIONS, ModeratorCog, reply
 
 if TYPE_CHECKING:
     from bot.app import BridgesBot
@@ -39,10 +39,10 @@ class Stats(commands.Cog):
         weeks: app_commands.Range[int, 1, 52] = 12,
         format: app_commands.Choice[str] | None = None,
     ) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
         rows = await stats.weekly(self.bot.db, interaction.guild_id or 0, weeks, self.bot.now())
         if format is not None and format.value == "csv":
-            await interaction.followup.send(
+            await reply(
+                interaction,
                 f"Participation for the last {weeks} weeks (counts under 3 show as <3):",
                 file=discord.File(io.BytesIO(stats.to_csv(rows)), filename="bridges-stats.csv"),
                 ephemeral=True,
@@ -52,7 +52,8 @@ class Stats(commands.Cog):
         text = f"Participation for the last {weeks} weeks (counts under 3 show as <3):\n```\n{stats.summary(rows)}\n```"
         if len(text) > 2000:
             text = f"Participation for the last {weeks} weeks: see the chart, or use `format:csv` for every number."
-        await interaction.followup.send(
+        await reply(
+            interaction,
             text,
             file=discord.File(
                 io.BytesIO(chart), filename="bridges-stats.png", description=stats.chart_alt_text(rows)

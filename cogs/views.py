@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 import discord
 
-from cogs.common import NO_MENTIONS
+from cogs.common import NO_MENTIONS, reply, within_deadline
 from cogs.errors import report_error
 
 
@@ -33,8 +33,11 @@ class ConfirmView(BridgesView):
     @discord.ui.button(label="Confirm", style=discord.ButtonStyle.danger, custom_id="bridges:confirm")
     async def confirm(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
         self.stop()
-        text = await self.on_confirm(interaction)
-        await interaction.response.edit_message(content=text, view=None, allowed_mentions=NO_MENTIONS)
+        text, deferred = await within_deadline(interaction, self.on_confirm(interaction))
+        if deferred:
+            await reply(interaction, text)
+        else:
+            await interaction.response.edit_message(content=text, view=None, allowed_mentions=NO_MENTIONS)
 
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary, custom_id="bridges:cancel")
     async def cancel(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
@@ -64,10 +67,13 @@ class Paginator(BridgesView):
         return interaction.user.id == self.owner_id
 
     async def _show(self, interaction: discord.Interaction) -> None:
-        text, self.page_count = await self.render(self.page)
+        (text, self.page_count), deferred = await within_deadline(interaction, self.render(self.page))
         self.page = min(self.page, max(0, self.page_count - 1))
         self._sync_buttons()
-        await interaction.response.edit_message(content=text, view=self, allowed_mentions=NO_MENTIONS)
+        if deferred:
+            await reply(interaction, text, view=self)
+        else:
+            await interaction.response.edit_message(content=text, view=self, allowed_mentions=NO_MENTIONS)
 
     @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary)
     async def previous(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:

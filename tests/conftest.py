@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,6 +27,23 @@ class Clock:
 @pytest.fixture
 def clock() -> Clock:
     return Clock(datetime(2026, 11, 18, 12, 0, tzinfo=UTC))  # a Wednesday
+
+
+@pytest.fixture(autouse=True)
+def _discord_would_refuse(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test in which the bot sent something Discord refuses (a body its published API spec rejects, a
+    route it does not have, a documented rule broken), or in which the fake answered unlike Discord's spec.
+    A test that provokes refusals on purpose says so with `fake.expect_refusals()`."""
+    yield
+    server = request.node.funcargs.get("fake")
+    if not isinstance(server, FakeDiscord):
+        return
+    if server.refusals and not server.refusals_expected:
+        listed = "\n  ".join(server.refusals[:10])
+        pytest.fail(f"Discord would have refused {len(server.refusals)} request(s) the bot sent:\n  {listed}")
+    if server.response_problems:
+        listed = "\n  ".join(dict.fromkeys(server.response_problems))
+        pytest.fail(f"the fake answered unlike Discord's spec:\n  {listed}")
 
 
 @pytest.fixture

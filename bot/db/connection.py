@@ -49,7 +49,17 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         async with self._write_lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
+            begin = asyncio.ensure_future(self.conn.execute("BEGIN IMMEDIATE"))
+            try:
+                await asyncio.shield(begin)
+            except BaseException:
+                # Cancelled while BEGIN waits on a busy database, or BEGIN refused: once it has finished on
+                # the connection's thread, end any transaction it left open, or every later write on this
+                # connection fails with "cannot start a transaction within a transaction".
+                await asyncio.wait({begin})
+                if self.conn.in_transaction:
+                    await self.conn.execute("ROLLBACK")
+                raise
             try:
                 yield self.conn
             except BaseException:
@@ -58,13 +68,15 @@ class Database:
             else:
                 await self.conn.execute("COMMIT")
 
+    # Reads run to the end in one step on the connection's thread. A read left open between steps (execute,
+    # then fetch later) holds a read snapshot; another task's BEGIN IMMEDIATE on the same connection would
+    # then be an upgrade from read to write, which SQLite refuses at once as busy instead of waiting.
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
-        async with self.conn.execute(sql, tuple(params)) as cursor:
-            return await cursor.fetchone()
+        rows = await self.conn.execute_fetchall(sql, tuple(params))
+        return next(iter(rows), None)
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        async with self.conn.execute(sql, tuple(params)) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self.conn.execute_fetchall(sql, tuple(params)))
 
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
         """Run one write in its own transaction; returns the last row id."""

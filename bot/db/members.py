@@ -34,6 +34,7 @@ async def upsert_active(
             timezone = coalesce(excluded.timezone, members.timezone),
             interests = CASE WHEN excluded.interests <> '' THEN excluded.interests ELSE members.interests END,
             frequency = excluded.frequency,
+            departed_at = NULL,
             updated_at = excluded.updated_at
         """,
         (guild_id, user_id, timezone, interests, frequency, now.isoformat(), now.isoformat()),
@@ -73,3 +74,35 @@ async def set_skip(db: Database, guild_id: int, user_id: int, week: str | None, 
             (week, now.isoformat(), guild_id, user_id),
         )
         return cursor.rowcount > 0
+
+
+async def presence_to_check(db: Database, guild_id: int) -> list[int]:
+    """Members who would be paired but for a departure: opted in and not excluded, departed or not."""
+    rows = await db.fetchall(
+        "SELECT m.user_id FROM members m WHERE m.guild_id = ? AND m.status = 'active' AND NOT EXISTS "
+        "(SELECT 1 FROM pairing_exclusions x WHERE x.guild_id = m.guild_id AND x.user_id = m.user_id) "
+        "ORDER BY m.user_id",
+        (guild_id,),
+    )
+    return [r["user_id"] for r in rows]
+
+
+async def departed_ids(db: Database, guild_id: int) -> set[int]:
+    rows = await db.fetchall(
+        "SELECT user_id FROM members WHERE guild_id = ? AND departed_at IS NOT NULL", (guild_id,)
+    )
+    return {r["user_id"] for r in rows}
+
+
+async def set_departed(conn: aiosqlite.Connection, guild_id: int, user_ids: list[int], now: datetime) -> None:
+    await conn.executemany(
+        "UPDATE members SET departed_at = ? WHERE guild_id = ? AND user_id = ? AND departed_at IS NULL",
+        [(now.isoformat(), guild_id, u) for u in user_ids],
+    )
+
+
+async def clear_departed(conn: aiosqlite.Connection, guild_id: int, user_ids: list[int]) -> None:
+    await conn.executemany(
+        "UPDATE members SET departed_at = NULL WHERE guild_id = ? AND user_id = ? AND departed_at IS NOT NULL",
+        [(guild_id, u) for u in user_ids],
+    )

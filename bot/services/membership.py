@@ -116,3 +116,14 @@ async def resume(db: Database, guild_id: int, user_id: int, *, now: datetime) ->
 async def skip(db: Database, guild_id: int, user_id: int, week: str, *, now: datetime) -> None:
     await _require_active(db, guild_id, user_id)
     await members.set_skip(db, guild_id, user_id, week, now)
+
+
+async def mark_present(db: Database, guild_id: int, user_id: int) -> bool:
+    """The member just used the bot in this server, so they are in it: a departure set aside earlier ends.
+    Reads first, so the common case (nothing to undo) takes no write lock. True when something changed."""
+    row = await members.get(db, guild_id, user_id)
+    if row is None or row["departed_at"] is None:
+        return False
+    async with db.transaction() as conn:
+        await members.clear_departed(conn, guild_id, [user_id])
+    return True

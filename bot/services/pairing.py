@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 
 from bot.db import Database, events
 from bot.db import guilds as guild_db
+from bot.db import members as member_db
 from bot.db import pairing as pairing_db
 from bot.db import prompts as prompt_db
 from bot.domain import schedule
@@ -47,8 +48,52 @@ async def pairing_settings(db: Database, guild_id: int) -> PairingSettings | Non
     return PairingSettings(row["pairing_channel_id"], slot, row["group_size"], row["odd_policy"])
 
 
+# Which of these members are still in the server: their ids, or None when it could not be found out.
+PresenceCheck = Callable[[list[int]], Awaitable[set[int] | None]]
+
+
+async def check_presence(
+    db: Database, guild_id: int, presence: PresenceCheck | None, now: datetime, *, save: bool
+) -> set[int] | None:
+    """Ask Discord which opted-in members are still in the server, before a round is planned.
+
+    With `save`, members not found are set aside (not erased) and members found again are brought back.
+    When the check fails, nobody's standing changes: a member is never recorded as gone on a guess.
+    Returns the ids found present, or None (then the stored departures apply)."""
+    if presence is None:
+        return None
+    asked = await member_db.presence_to_check(db, guild_id)
+    if not asked:
+        return set()
+    present = await presence(asked)
+    if present is None:
+        return None
+    if save:
+        gone = [u for u in asked if u not in present]
+        back = [u for u in asked if u in present]
+        async with db.transaction() as conn:
+            await member_db.set_departed(conn, guild_id, gone, now)
+            await member_db.clear_departed(conn, guild_id, back)
+        if gone:
+            log.info("set aside %d members no longer in a server", len(gone))
+    return present
+
+
+def is_away(row, present: set[int] | None) -> bool:
+    """Departed: by the check just made when there was one, else by the last one stored."""
+    if present is None:
+        return row["departed_at"] is not None
+    return row["user_id"] not in present
+
+
 async def round_input(
-    db: Database, guild_id: int, week: str, seed: int, settings: PairingSettings, now: datetime
+    db: Database,
+    guild_id: int,
+    week: str,
+    seed: int,
+    settings: PairingSettings,
+    now: datetime,
+    present: set[int] | None = None,
 ):
     """Everything the engine needs, read from the database: eligible members, history, blocks."""
     this_week = week_ordinal(week)
@@ -58,7 +103,7 @@ async def round_input(
     for row in await pairing_db.eligible_members(db, guild_id):
         if row["paused_until"] and date.fromisoformat(row["paused_until"]) > round_day:
             continue
-        if row["skip_week"] == week:
+        if row["skip_week"] == week or is_away(row, present):
             continue
         paired = last_paired.get(row["user_id"])
         if not is_due(row["frequency"], week_ordinal(paired) if paired else None, this_week):
@@ -91,13 +136,16 @@ async def round_input(
     return RoundInput(candidates, last_met, block_pairs, seed, settings.group_size, settings.odd_policy)
 
 
-async def plan(db: Database, guild_id: int, now: datetime, seed: int | None = None) -> tuple[str, RoundPlan]:
+async def plan(
+    db: Database, guild_id: int, now: datetime, seed: int | None = None, presence: PresenceCheck | None = None
+) -> tuple[str, RoundPlan]:
     """The groups this week's round would make (for a preview): nothing is saved."""
     settings = await pairing_settings(db, guild_id)
     if settings is None:
         raise UserError("Set up pairing first with `/setup pairing`.")
     week = schedule.week_key(now, settings.slot.tz)
-    data = await round_input(db, guild_id, week, seed if seed is not None else 0, settings, now)
+    present = await check_presence(db, guild_id, presence, now, save=False)
+    data = await round_input(db, guild_id, week, seed if seed is not None else 0, settings, now, present)
     return week, await asyncio.to_thread(plan_round, data)
 
 
@@ -110,7 +158,13 @@ class RoundOutcome:
 
 
 async def create_round(
-    db: Database, guild_id: int, now: datetime, *, force: bool = False, seed: int | None = None
+    db: Database,
+    guild_id: int,
+    now: datetime,
+    *,
+    force: bool = False,
+    seed: int | None = None,
+    presence: PresenceCheck | None = None,
 ) -> RoundOutcome:
     """Make this week's round once (the unique key on guild and week decides), saving groups before delivery."""
     settings = await pairing_settings(db, guild_id)
@@ -123,7 +177,8 @@ async def create_round(
     if existing is not None:
         return RoundOutcome("already", week, existing["id"])
     chosen_seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
-    data = await round_input(db, guild_id, week, chosen_seed, settings, now)
+    present = await check_presence(db, guild_id, presence, now, save=True)
+    data = await round_input(db, guild_id, week, chosen_seed, settings, now, present)
     if len(data.members) < 2:
         return RoundOutcome("too_few", week)
     # The engine is CPU work: keep it off the event loop.
@@ -167,7 +222,6 @@ class GroupToOpen:
 @dataclass(frozen=True)
 class Opened:
     thread_id: int
-    departed: list[int]
 
 
 OpenGroup = Callable[[GroupToOpen], Awaitable[Opened]]
@@ -215,10 +269,6 @@ async def deliver_round(
                 log.warning("round delivery stopped in a server: %s", problem)
             return "stopped"
         await pairing_db.set_thread(db, group["id"], opened.thread_id)
-        if opened.departed:
-            async with db.transaction() as conn:
-                for user_id in opened.departed:
-                    await pairing_db.set_left(conn, group["id"], user_id, now)
     await pairing_db.set_round_status(db, round_id, "delivered")
     await guild_db.set_problem(db, guild_id, "pairing", None)
     return "delivered"
@@ -254,6 +304,12 @@ async def record_report(db: Database, guild_id: int, group_id: int, user_id: int
             conn, guild_id, user_id, "reported", group["iso_week"], now, round_id=group["round_id"]
         )
     return group
+
+
+async def report_channel_id(db: Database, guild_id: int) -> int | None:
+    """The channel set for reports from pairs, if any (whether it is still fit is checked on Discord's side)."""
+    row = await guild_db.get(db, guild_id)
+    return row["report_channel_id"] if row else None
 
 
 async def own_group(db: Database, guild_id: int, group_id: int, user_id: int):
@@ -318,3 +374,25 @@ async def side_jobs_due(db: Database, guild_id: int, now: datetime) -> tuple[str
         ):
             groups = [g for g in await pairing_db.groups_of_round(db, latest["id"]) if g["thread_id"]]
     return notice_week, groups
+
+
+async def member_rounds(db: Database, guild_id: int, user_id: int) -> list:
+    """A member's rounds in this server, newest first: week, thread, the others, check-in, left_at."""
+    return await pairing_db.member_rounds(db, guild_id, user_id)
+
+
+async def set_excluded(db: Database, guild_id: int, user_id: int, excluded: bool, now: datetime) -> bool:
+    """A moderator's exclusion from pairing (or its lifting); False when nothing changed."""
+    return await pairing_db.set_excluded(db, guild_id, user_id, excluded, now)
+
+
+async def round_ids_to_resume(db: Database, guild_id: int) -> list[int]:
+    return [row["id"] for row in await pairing_db.rounds_to_resume(db, guild_id)]
+
+
+async def checkin_sent(db: Database, group_id: int, message_id: int) -> None:
+    await pairing_db.set_checkin_message(db, group_id, message_id)
+
+
+async def server_timezone(db: Database, guild_id: int) -> str:
+    return await guild_db.timezone_of(db, guild_id)

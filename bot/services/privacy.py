@@ -32,6 +32,8 @@ async def export_member(db: Database, guild_id: int, user_id: int, now: datetime
             "paused_until": row["paused_until"],
             "skip_week": row["skip_week"],
             "last_sat_out_week": row["last_sat_out_week"],
+            # Set when a check before a round did not find them in the server; cleared when they are back.
+            "not_found_in_server_since": row["departed_at"],
             "joined_at": row["joined_at"],
             "updated_at": row["updated_at"],
             "suggestions": suggestions,

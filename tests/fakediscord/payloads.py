@@ -1,4 +1,7 @@
-"""Builders for Discord API v10 objects, as the real API shapes them (ids are strings)."""
+"""Builders for Discord API v10 objects, as the real API shapes them (ids are strings).
+
+A REST message object carries no `guild_id`, `member` or `mentions[].member`: Discord documents those only
+on the gateway MESSAGE_CREATE event (events/gateway-events, "Message Create"), which adds them itself."""
 
 from __future__ import annotations
 
@@ -14,6 +17,8 @@ _counter = itertools.count()
 # Permission bits the fake knows about.
 ADMINISTRATOR = 1 << 3
 MANAGE_GUILD = 1 << 5
+MANAGE_CHANNELS = 1 << 4
+MENTION_EVERYONE = 1 << 17
 VIEW_CHANNEL = 1 << 10
 SEND_MESSAGES = 1 << 11
 EMBED_LINKS = 1 << 14
@@ -24,6 +29,17 @@ CREATE_PUBLIC_THREADS = 1 << 35
 CREATE_PRIVATE_THREADS = 1 << 36
 SEND_MESSAGES_IN_THREADS = 1 << 38
 ALL_PERMISSIONS = (1 << 50) - 1
+# What the bot's invite asks for (its managed role): no Manage Threads, no Mention Everyone.
+BOT_DEFAULT = (
+    VIEW_CHANNEL
+    | SEND_MESSAGES
+    | EMBED_LINKS
+    | ATTACH_FILES
+    | READ_MESSAGE_HISTORY
+    | CREATE_PUBLIC_THREADS
+    | CREATE_PRIVATE_THREADS
+    | SEND_MESSAGES_IN_THREADS
+)
 EVERYONE_DEFAULT = (
     VIEW_CHANNEL
     | SEND_MESSAGES
@@ -41,6 +57,8 @@ PERMISSION_NAMES = {
     CREATE_PUBLIC_THREADS: "Create Public Threads",
     CREATE_PRIVATE_THREADS: "Create Private Threads",
     SEND_MESSAGES_IN_THREADS: "Send Messages in Threads",
+    MANAGE_THREADS: "Manage Threads",
+    MENTION_EVERYONE: "Mention @everyone, @here, and All Roles",
 }
 
 
@@ -68,6 +86,8 @@ class FakeUser:
             "avatar": None,
             "bot": self.bot,
             "public_flags": 0,
+            "flags": 0,
+            "primary_guild": None,
         }
 
 
@@ -76,9 +96,12 @@ class FakeRole:
     id: int
     name: str
     permissions: int
+    mentionable: bool = False
+    managed: bool = False
+    bot_id: int | None = None  # the bot a managed role belongs to
 
     def payload(self, position: int = 0) -> dict[str, Any]:
-        return {
+        data = {
             "id": str(self.id),
             "name": self.name,
             "color": 0,
@@ -87,10 +110,13 @@ class FakeRole:
             "unicode_emoji": None,
             "position": position,
             "permissions": str(self.permissions),
-            "managed": False,
-            "mentionable": False,
+            "managed": self.managed,
+            "mentionable": self.mentionable,
             "flags": 0,
         }
+        if self.bot_id is not None:
+            data["tags"] = {"bot_id": str(self.bot_id)}
+        return data
 
 
 @dataclass
@@ -99,6 +125,7 @@ class FakeMember:
     guild_id: int
     roles: list[int] = field(default_factory=list)
     joined_at: str = field(default_factory=iso_now)
+    dms: bool = True  # accepts direct messages from the bot (Privacy Settings > Direct Messages)
 
     @property
     def id(self) -> int:
@@ -110,6 +137,10 @@ class FakeMember:
             "roles": [str(r) for r in self.roles],
             "joined_at": self.joined_at,
             "nick": None,
+            "avatar": None,
+            "banner": None,
+            "communication_disabled_until": None,
+            "premium_since": None,
             "deaf": False,
             "mute": False,
             "flags": 0,
@@ -125,13 +156,15 @@ class FakeChannel:
     id: int
     guild_id: int | None
     name: str
-    type: int = 0  # 0 text, 1 DM, 11 public thread, 12 private thread
+    type: int = 0  # 0 text, 1 DM, 5 announcement, 11 public thread, 12 private thread
     parent_id: int | None = None
     owner_id: int | None = None
     invitable: bool = True
     archived: bool = False
     recipient: FakeUser | None = None
-    denied: int = 0  # permission bits the bot lacks here
+    denied: int = 0  # permission bits the bot lacks here (as a member overwrite for the bot would)
+    overwrites: dict[int, dict[str, Any]] = field(default_factory=dict)  # target id -> overwrite
+    auto_archive_duration: int = 10080
 
     @property
     def is_thread(self) -> bool:
@@ -160,7 +193,7 @@ class FakeChannel:
                 total_message_sent=0,
                 thread_metadata={
                     "archived": self.archived,
-                    "auto_archive_duration": 10080,
+                    "auto_archive_duration": self.auto_archive_duration,
                     "archive_timestamp": iso_now(),
                     "locked": False,
                     "invitable": self.invitable,
@@ -168,7 +201,11 @@ class FakeChannel:
                 },
             )
         else:
-            data.update(position=0, permission_overwrites=[], nsfw=False, topic=None, parent_id=None)
+            overwrites = [
+                {"id": str(o["id"]), "type": o["type"], "allow": str(o["allow"]), "deny": str(o["deny"])}
+                for o in self.overwrites.values()
+            ]
+            data.update(position=0, permission_overwrites=overwrites, nsfw=False, topic=None, parent_id=None)
         return data
 
 
@@ -176,7 +213,6 @@ def message_payload(
     *,
     message_id: int,
     channel_id: int,
-    guild_id: int | None,
     author: FakeUser,
     body: dict[str, Any],
     attachments: list[dict[str, Any]],
@@ -200,8 +236,6 @@ def message_payload(
         "components": body.get("components") or [],
         "flags": int(body.get("flags") or 0),
     }
-    if guild_id is not None:
-        data["guild_id"] = str(guild_id)
     if interaction_meta:
         data["interaction_metadata"] = interaction_meta
     return data

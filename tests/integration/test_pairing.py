@@ -19,12 +19,17 @@ async def ask(fake, guild, who, command, options=None, **kwargs):
 
 @pytest.fixture
 async def nine(fake, runner, world):
-    """Nine members who joined, one of whom blocked another; pairing set up for Friday 18:00 UTC."""
+    """Nine members who joined, one of whom blocked another; pairing set up for Friday 18:00 UTC, with a
+    report channel only the moderators' role (not mentionable) can read."""
     w = world(members=9)
     w["pairs"] = fake.add_text_channel(w["guild"], "pairs")
     w["reports"] = fake.add_text_channel(w["guild"], "mod-reports")
+    w["mod_role"] = fake.add_role(w["guild"], "Moderators", mentionable=False)
+    fake.hide_channel(w["reports"], visible_to=[w["mod_role"]])
+    w["reader"] = fake.add_member(w["guild"], "moderator-on-duty", roles=[w["mod_role"]])
     await runner.start()
     g = w["guild"]
+    await ask(fake, g, w["mod"], "setup moderator-role", {"role": w["mod_role"]})
     for member in w["members"]:
         await ask(fake, g, member, "exchange join")
     blocker, blocked = w["members"][0], w["members"][1]
@@ -124,19 +129,55 @@ def intro_count(fake, thread):
     return sum(1 for m in fake.channel_messages(thread) if m.buttons())
 
 
-async def test_member_who_left_is_dropped_with_a_note(fake, runner, nine):
-    g, mod, gone = nine["guild"], nine["mod"], nine["members"][5]
+def everyone_in_threads(fake, channel) -> set[int]:
+    return set().union(*(fake.thread_members[t.id] for t in fake.threads_in(channel, PRIVATE)))
+
+
+async def test_member_who_left_the_server_is_in_no_group_and_nobody_is_told(fake, runner, nine):
+    g, mod, people = nine["guild"], nine["mod"], nine["members"]
+    gone = people[5]
     fake.remove_member(g, gone)
+    reply = await ask(fake, g, mod, "pairing run-now")
+    assert "for 8 members" in reply.text
+    # Asked through the gateway (no privileged intent), at most 100 ids a request, the departed one among them.
+    asked = [int(u) for r in fake.member_requests for u in r["user_ids"]]
+    assert gone.id in asked and all(len(r["user_ids"]) <= 100 for r in fake.member_requests)
+    assert gone.id not in everyone_in_threads(fake, nine["pairs"])
+    for thread in fake.threads_in(nine["pairs"], PRIVATE):
+        texts = " ".join(m.content for m in fake.channel_messages(thread))
+        assert f"<@{gone.id}>" not in texts and "left" not in texts
+    # Nobody else is told, and those who stayed are not recorded as having left.
+    for member in people:
+        if member is not gone:
+            history = await ask(fake, g, member, "exchange history")
+            assert "left" not in history.text
+
+
+async def test_departed_member_is_set_aside_not_erased_and_comes_back(fake, runner, nine, clock):
+    g, mod, people = nine["guild"], nine["mod"], nine["members"]
+    gone = people[4]
+    fake.remove_member(g, gone)
+    assert "for 8 members" in (await ask(fake, g, mod, "pairing preview")).text
     await ask(fake, g, mod, "pairing run-now")
-    thread = next(
-        t
-        for t in fake.threads_in(nine["pairs"], PRIVATE)
-        if any(f"<@{gone.id}>" in m.content for m in fake.channel_messages(t))
-    )
-    texts = [m.content for m in fake.channel_messages(thread)]
-    assert any("has left the server" in t for t in texts)
-    assert gone.id not in fake.thread_members[thread.id]
-    assert gone.user.name not in " ".join(texts)
+    # They come back to the server and use the bot: their settings were kept and they are paired again.
+    fake.members[g["id"]][gone.id] = gone
+    status = await ask(fake, g, gone, "exchange status")
+    assert "You are in pairing" in status.text
+    clock.moment += timedelta(days=7)
+    assert "for 9 members" in (await ask(fake, g, mod, "pairing preview")).text
+    assert "for 9 members" in (await ask(fake, g, mod, "pairing run-now")).text
+
+
+async def test_a_round_in_which_nobody_left_tells_nobody_anything(fake, runner, nine):
+    g, mod, people = nine["guild"], nine["mod"], nine["members"]
+    await ask(fake, g, mod, "pairing run-now")
+    paired = everyone_in_threads(fake, nine["pairs"]) - {fake.bot_user.id}
+    assert paired == {m.id for m in people}
+    for thread in fake.threads_in(nine["pairs"], PRIVATE):
+        assert len(fake.channel_messages(thread)) == 1, "only the introduction"
+    for member in people:
+        assert "left" not in (await ask(fake, g, member, "exchange history")).text
+    assert [c for c in fake.channels.values() if c.type == 1] == [], "no direct messages"
 
 
 async def test_missing_permission_stops_delivery_then_it_resumes(fake, runner, nine, caplog):
@@ -204,11 +245,17 @@ async def test_report_reaches_moderators_privately(fake, runner, nine):
     done = await (
         await fake.submit_modal(g, reporter, modal, {"report_words": "They were rude."}, thread)
     ).reply()
-    assert done.ephemeral and "not told" in done.text
+    assert done.ephemeral and "not told" in done.text and "report channel" in done.text
     notice = fake.channel_messages(nine["reports"])[-1]
     assert "They were rude." in notice.content and f"/channels/{g['id']}/{thread.id}" in notice.content
     assert notice.allowed_mentions["parse"] == []
     assert len(fake.channel_messages(thread)) == before, "the thread is not told"
+    # Where it landed, only the moderators (by their role, which is not mentionable) and the bot can read.
+    readers = [
+        m for m in fake.members[g["id"]].values() if fake.permissions_in(nine["reports"], m) & p.VIEW_CHANNEL
+    ]
+    assert {m.id for m in readers} == {nine["reader"].id, fake.bot_user.id, g["owner_id"]}
+    assert not nine["mod_role"].mentionable
 
 
 async def test_member_commands_pause_resume_block_unblock(fake, runner, nine):
@@ -263,3 +310,14 @@ async def test_exclude_and_include_replies(fake, runner, nine):
     assert "can be paired again" in (await ask(fake, g, mod, "pairing include", {"member": ana})).text
     assert "was not excluded" in (await ask(fake, g, mod, "pairing include", {"member": ana})).text
     assert "for 9 members" in (await ask(fake, g, mod, "pairing preview")).text
+
+
+async def test_presence_is_asked_a_hundred_ids_at_a_time(fake, runner, nine):
+    g, people = nine["guild"], nine["members"]
+    strangers = [p.snowflake() for _ in range(231)]  # never in the server
+    asked = [m.id for m in people] + strangers
+    delivery = runner.bot.get_cog("PairingDelivery")
+    present = await delivery.members_present(g["id"], asked)
+    assert present == {m.id for m in people}
+    sizes = [len(r["user_ids"]) for r in fake.member_requests]
+    assert sizes == [100, 100, 40]

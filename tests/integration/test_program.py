@@ -29,6 +29,7 @@ async def server(fake, runner, world):
     w["pairs"] = fake.add_text_channel(w["guild"], "pairs")
     w["prompts"] = fake.add_text_channel(w["guild"], "prompts")
     w["reports"] = fake.add_text_channel(w["guild"], "mod-reports")
+    fake.hide_channel(w["reports"])  # reports name the reporter: only moderators (and the bot) may read them
     w["lobby"] = fake.add_text_channel(w["guild"], "lobby")
     await runner.start()
     return w
@@ -141,14 +142,6 @@ async def test_welcome_post_join_button_opts_in_and_survives_a_restart(fake, run
 async def test_joining_a_server_sends_the_checklist_once(fake, runner, world):
     world()
     await runner.start()
-    original = fake._guild_payload
-
-    def joined_payload(guild_id):  # Discord sends no `unavailable` for a server the bot has just joined
-        payload = original(guild_id)
-        payload.pop("unavailable", None)
-        return payload
-
-    fake._guild_payload = joined_payload
     guild = fake.add_guild("A new server")  # arrives after READY: discord.py dispatches guild_join
     owner = fake.owner(guild)
     messages = await fake.wait_for(lambda: dms_to(fake, owner.id), what="the setup checklist")

@@ -47,6 +47,9 @@ async def test_setup_with_a_passed_slot_posts_at_once_with_a_thread(fake, runner
         lambda: fake.threads_in(server["prompts"], 11), what="the discussion thread"
     )
     assert len(threads) == 1 and threads[0].id == post.id
+    # The thread exists a moment before the bot records the post as done: wait for that server's job to end.
+    async with runner.bot.get_cog("Scheduler").locks[g["id"]]:
+        pass
 
     current = await ask(fake, g, server["members"][0], "prompt current")
     text = post.embeds[0]["description"]

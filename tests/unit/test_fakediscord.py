@@ -23,11 +23,14 @@ async def test_a_wrong_token_is_401(fake):
 
 
 async def test_content_over_2000_characters_is_refused(fake, http):
+    fake.expect_refusals()
     guild = fake.add_guild()
     channel = guild["general"]
     async with http.post(f"/api/v10/channels/{channel.id}/messages", json={"content": "x" * 2001}) as resp:
         assert resp.status == 400
-        assert (await resp.json())["code"] == 50035
+        body = await resp.json()
+        assert body["code"] == 50035
+        assert body["errors"]["content"]["_errors"][0]["code"] == "BASE_TYPE_MAX_LENGTH"
     async with http.post(f"/api/v10/channels/{channel.id}/messages", json={"content": "x" * 2000}) as resp:
         assert resp.status == 200
         assert resp.headers["X-RateLimit-Limit"] and "X-RateLimit-Remaining" in resp.headers
@@ -77,10 +80,14 @@ async def test_injected_faults_then_recovery(fake, http):
         assert resp.status == 200
 
 
-async def test_unknown_route_is_404_and_recorded(fake, http):
-    async with http.get("/api/v10/guilds/1/audit-logs") as resp:
+async def test_unknown_route_is_404_and_recorded_as_a_refusal(fake, http):
+    async with http.get("/api/v10/guilds/1/audit-logs") as resp:  # Discord has it, the fake does not
         assert resp.status == 404
-    assert fake.unknown_routes == ["GET /guilds/1/audit-logs"]
+    async with http.get("/api/v10/guilds/1/no-such-thing") as resp:  # Discord does not have it
+        assert resp.status == 404 and (await resp.json())["code"] == 0
+    assert fake.unknown_routes == ["GET /guilds/1/audit-logs", "GET /guilds/1/no-such-thing"]
+    assert len(fake.refusals) == 2
+    fake.refusals.clear()  # seen: the teardown check would otherwise fail this test
 
 
 async def test_late_and_double_interaction_callbacks_fail(fake, runner, world, http):
@@ -94,6 +101,7 @@ async def test_late_and_double_interaction_callbacks_fail(fake, runner, world, h
     fake.interaction_deadline = 3.0
     ok = await fake.slash(w["guild"], w["members"][0], "exchange status")
     await ok.reply()
+    fake.expect_refusals()
     url = f"/api/v10/interactions/{ok.id}/{ok.token}/callback"
     async with http.post(url, json={"type": 4, "data": {"content": "again"}}) as resp:
         assert resp.status == 400 and (await resp.json())["code"] == 40060

@@ -16,6 +16,7 @@ from bot.db import prompts as prompt_db
 from bot.domain import schedule
 from bot.domain.pairing import Candidate, RoundInput, RoundPlan, is_due, pair_key, plan_round
 from bot.errors import DeliveryProblem, UserError
+from bot.services import revalidation
 
 log = logging.getLogger(__name__)
 
@@ -192,10 +193,17 @@ async def deliver_round(
     else:
         post = await prompt_db.post_for_week(db, guild_id, round_row["iso_week"])
         prompt_text = post["text"] if post else None
-    for group in await pairing_db.groups_of_round(db, round_id):
-        if group["thread_id"] is not None:
-            continue
+    # Whatever changed since the round was saved (blocks, leaves, pauses, exclusions, erasure) is honoured.
+    recheck = (guild_id, round_id, round_row["iso_week"], settings.slot)
+    await revalidation.recheck_round(db, *recheck, settings.group_size, settings.odd_policy)
+    for group in await _groups_to_open(db, round_id):
         members = await pairing_db.group_member_ids(db, group["id"])
+        if not members:
+            continue  # emptied when the round was checked again
+        if not await revalidation.group_still_valid(db, guild_id, members, *recheck[2:]):
+            if await revalidation.recheck_round(db, *recheck, settings.group_size, settings.odd_policy):
+                return await deliver_round(db, guild_id, round_id, open_group, find_thread, now)
+            continue
         item = GroupToOpen(
             guild_id,
             settings.channel_id,
@@ -222,6 +230,10 @@ async def deliver_round(
     await pairing_db.set_round_status(db, round_id, "delivered")
     await guild_db.set_problem(db, guild_id, "pairing", None)
     return "delivered"
+
+
+async def _groups_to_open(db: Database, round_id: int) -> list:
+    return [g for g in await pairing_db.groups_of_round(db, round_id) if g["thread_id"] is None]
 
 
 async def record_checkin(

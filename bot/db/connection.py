@@ -99,6 +99,13 @@ class Database:
                 ) from exc
         return target
 
+    async def checkpoint(self) -> bool:
+        """Copy the WAL into the database file and truncate it to zero bytes, so that the old versions of
+        erased rows no longer lie in the WAL. False when another connection kept it from completing."""
+        async with self._write_lock:
+            row = await self.fetchone("PRAGMA wal_checkpoint(TRUNCATE)")
+        return row is not None and row[0] == 0
+
     async def backup_to(self, target: Path) -> None:
         """SQLite online backup: consistent, and safe while the bot keeps writing."""
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -144,6 +151,8 @@ async def open_database(path: Path, *, migrate: bool = True) -> Database:
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA foreign_keys = ON")
         await conn.execute("PRAGMA synchronous = NORMAL")
+        # Erased rows are overwritten with zeros, not left in free pages for someone with the file to read.
+        await conn.execute("PRAGMA secure_delete = ON")
     except sqlite3.DatabaseError as exc:
         await conn.close()
         raise DatabaseError(f"{path} is not a usable SQLite database ({exc}).") from exc

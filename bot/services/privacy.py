@@ -64,7 +64,11 @@ async def export_member(db: Database, guild_id: int, user_id: int, now: datetime
 
 
 async def forget_member(db: Database, guild_id: int, user_id: int) -> None:
+    """Erase the member's data, then checkpoint so that it is gone from the WAL as well as the file
+    (secure_delete has already overwritten the freed space with zeros)."""
     await privacy_db.forget(db, guild_id, user_id)
+    if not await db.checkpoint():
+        log.warning("erasure done, but the write-ahead log could not be emptied yet (another reader is open)")
     log.info("erased a member's data in a server at their request")
 
 
@@ -80,6 +84,7 @@ async def purge_expired(db: Database, now: datetime) -> tuple[int, int]:
         total_events += removed_events
         total_rounds += removed_rounds
     if total_events or total_rounds:
+        await db.checkpoint()
         log.info("retention purge removed %d events and %d rounds", total_events, total_rounds)
     return total_events, total_rounds
 

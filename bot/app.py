@@ -12,6 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import log_privacy
 from bot.config import Settings
 from bot.db import Database, meta, open_database
 
@@ -88,6 +89,7 @@ class BridgesBot(commands.Bot):
             guild_ready_timeout=guild_ready_timeout,
         )
         self.settings = settings
+        log_privacy.install(getattr(logging, settings.log_level))
         self._clock = clock or (lambda: datetime.now(UTC))
         self.force_sync = force_sync
         self._db: Database | None = None

@@ -103,9 +103,7 @@ class Exchange(
                 head,
                 *describe_member(view),
                 "",
-                "What Bridges stores about you in this server: your Discord user id, the settings above, "
-                "who you blocked, your pairings and check-in answers, and participation events (joined, "
-                "paired, met, replied to the weekly prompt). Never message contents.",
+                f"What Bridges stores about you in this server: {privacy.STORED_WHEN_JOINED}.",
                 "Stop any time with `/exchange leave`; erase everything with `/exchange forget`.",
             ]
         )
@@ -132,10 +130,16 @@ class Exchange(
     async def status(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         view = await membership.status(self.bot.db, interaction.guild_id, interaction.user.id)
+        stored = privacy.describe_stored(
+            await privacy.stored_about(self.bot.db, interaction.guild_id, interaction.user.id)
+        )
         if not view.joined:
-            text = (
-                "You have not joined pairing in this server, and nothing is stored about you. "
-                "Use `/exchange join` to opt in."
+            text = "\n".join(
+                [
+                    "You have not joined pairing in this server. Use `/exchange join` to opt in.",
+                    stored,
+                    privacy.KEPT_FOR_OTHERS,
+                ]
             )
         elif not view.active:
             text = "\n".join(
@@ -143,11 +147,17 @@ class Exchange(
                     "You left pairing: you are not being paired. Your earlier settings:",
                     *describe_member(view),
                     "`/exchange join` brings you back; `/exchange forget` erases everything.",
+                    stored,
                 ]
             )
         else:
             text = "\n".join(
-                ["You are in pairing.", *describe_member(view), *await self._round_lines(interaction, view)]
+                [
+                    "You are in pairing.",
+                    *describe_member(view),
+                    *await self._round_lines(interaction, view),
+                    stored,
+                ]
             )
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
@@ -207,14 +217,21 @@ class Exchange(
     @app_commands.command(name="block", description="Never be paired with this member (they are not told)")
     @app_commands.describe(member="The member you never want to be paired with")
     async def block(self, interaction: discord.Interaction, member: discord.User) -> None:
+        guild_id = interaction.guild_id or 0
         added = await pairing.set_block(
-            self.bot.db, interaction.guild_id or 0, interaction.user.id, member.id, True, self.bot.now()
+            self.bot.db, guild_id, interaction.user.id, member.id, True, self.bot.now()
         )
         text = (
             f"Done: you will never be paired with {member.mention}. They are not told, and it shows nowhere."
             if added
             else f"You had already blocked {member.mention}."
         )
+        if not (await membership.status(self.bot.db, guild_id, interaction.user.id)).joined:
+            # Blocking before joining is allowed (it protects you if you join later), and said plainly.
+            text += (
+                " You have not joined pairing, so this block is the only thing stored about you here "
+                "(your id and theirs); `/exchange forget` erases it."
+            )
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="unblock", description="Allow being paired with a member you blocked")
@@ -268,8 +285,10 @@ class Exchange(
         async def confirmed(inner: discord.Interaction) -> str:
             await privacy.forget_member(self.bot.db, inner.guild_id or 0, inner.user.id)
             return (
-                "Done: your settings, blocks, participation events and suggestions are erased, and your place in "
-                "past groups is now an anonymous former member. `/exchange join` starts afresh."
+                "Done: your settings, the members you blocked, your participation events and your pending or "
+                "rejected suggestions are erased (approved ones stay in the library without your name), and in "
+                "past groups you are now an anonymous former member. Daily backups, if the host keeps them, "
+                "hold the old data for up to 7 days. `/exchange join` starts afresh."
             )
 
         await interaction.response.send_message(

@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserError
-from bot.services import prompts
+from bot.services import membership, prompts
 from cogs.common import NO_MENTIONS, RateLimiter, theme_choices, thread_link
 
 if TYPE_CHECKING:
@@ -80,9 +80,17 @@ class Prompt(commands.GroupCog, group_name="prompt", group_description="This wee
         prompt_id = await prompts.suggest(
             self.bot.db, interaction.guild_id, interaction.user.id, theme, text, self.bot.now()
         )
-        await interaction.response.send_message(
+        text = (
             f"Thank you! Your suggestion #{prompt_id} is waiting for the moderators' review. "
-            "`/prompt current` shows how your suggestions fared.",
+            "`/prompt current` shows how your suggestions fared."
+        )
+        if not (await membership.status(self.bot.db, interaction.guild_id, interaction.user.id)).joined:
+            text += (
+                " You have not joined pairing: Bridges keeps your id with the suggestion (so you can see how "
+                "it fared) and nothing else; `/exchange forget` erases it."
+            )
+        await interaction.response.send_message(
+            text,
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )

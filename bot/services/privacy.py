@@ -7,7 +7,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.db import Database, events, members
+from bot.db import Database, events, footprint, members
 from bot.db import guilds as guild_db
 from bot.db import pairing as pairing_db
 from bot.db import privacy as privacy_db
@@ -61,6 +61,44 @@ async def export_member(db: Database, guild_id: int, user_id: int, now: datetime
         "exported_at": now.isoformat(),
     }
     return json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8")
+
+
+# What joining stores, said the same way in the join reply, the README and here.
+STORED_WHEN_JOINED = (
+    "your Discord user id; your timezone, interests and frequency; pauses and skips; the members you "
+    "blocked; your groups (week, thread, the other members) and check-in answers; prompts you suggested; "
+    "and participation events (joined, left, paused, paired, met / not yet / can't make it, left a "
+    "pairing, reported, wrote in the prompt thread, suggested a prompt). Never the content of a message"
+)
+KEPT_FOR_OTHERS = (
+    "Blocks other members placed on you, and a moderator's exclusion, are kept to protect others and are "
+    "shown to nobody."
+)
+_KINDS = {
+    "blocks": ("member you blocked", "members you blocked"),
+    "suggestions": ("prompt suggestion", "prompt suggestions"),
+    "groups": ("place in a pairing group", "places in pairing groups"),
+    "events": ("participation event", "participation events"),
+}
+
+
+async def stored_about(db: Database, guild_id: int, user_id: int) -> dict[str, int]:
+    """Counts of what is stored about the member here (settings, blocks, suggestions, groups, events)."""
+    return await footprint.counts(db, guild_id, user_id)
+
+
+def describe_stored(counts: dict[str, int]) -> str:
+    """One exact sentence about what is stored, from the counts; the same for members and non-members."""
+    parts = ["your settings"] if counts["settings"] else []
+    for key, (one, many) in _KINDS.items():
+        if counts[key]:
+            parts.append(f"{counts[key]} {one if counts[key] == 1 else many}")
+    if not parts:
+        return "Of your own data, nothing is stored about you in this server."
+    return (
+        "Stored about you in this server: " + ", ".join(parts) + ". `/exchange mydata` shows it all; "
+        "`/exchange forget` erases it."
+    )
 
 
 async def forget_member(db: Database, guild_id: int, user_id: int) -> None:

@@ -8,6 +8,7 @@ import secrets
 import discord
 from discord import app_commands
 
+from bot.domain.text import clip
 from bot.errors import UserError
 
 log = logging.getLogger("bridges.errors")
@@ -37,6 +38,7 @@ def user_message(error: BaseException) -> str | None:
 async def send_ephemeral(interaction: discord.Interaction, text: str) -> None:
     if interaction.is_expired():
         return
+    text = clip(text)
     if interaction.response.is_done():
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
     else:

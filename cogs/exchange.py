@@ -57,11 +57,15 @@ class Exchange(
 ):
     def __init__(self, bot: BridgesBot) -> None:
         self.bot = bot
-        # Joining and leaving over and over floods the log and other members' rounds: a few a day is plenty.
-        self.toggle_limit = RateLimiter(limit=6, per_seconds=3600)
+        # Joining over and over floods the log and other members' rounds: a few an hour is plenty.
+        self.join_limit = RateLimiter(limit=6, per_seconds=3600)
+        # Leaving has its own limiter, so adjusting preferences never locks a member out of leaving; its
+        # limit is above what the join limit lets anyone reach (each real leave follows a join).
+        self.leave_limit = RateLimiter(limit=20, per_seconds=3600)
 
-    def _check_toggle(self, interaction: discord.Interaction) -> None:
-        wait = self.toggle_limit.check(interaction.guild_id or 0, interaction.user.id, time.monotonic())
+    @staticmethod
+    def _check_limit(limiter: RateLimiter, interaction: discord.Interaction) -> None:
+        wait = limiter.check(interaction.guild_id or 0, interaction.user.id, time.monotonic())
         if wait:
             raise UserError(
                 f"You have joined and left several times in a short while: try again in {wait / 60:.0f} minutes."
@@ -83,7 +87,7 @@ class Exchange(
         frequency: app_commands.Choice[str] | None = None,
     ) -> None:
         assert interaction.guild_id is not None
-        self._check_toggle(interaction)
+        self._check_limit(self.join_limit, interaction)
         view, newly = await membership.join(
             self.bot.db,
             interaction.guild_id,
@@ -114,7 +118,7 @@ class Exchange(
     )
     async def leave(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
-        self._check_toggle(interaction)
+        self._check_limit(self.leave_limit, interaction)
         left = await membership.leave(
             self.bot.db, interaction.guild_id, interaction.user.id, now=self.bot.now()
         )

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot.domain.text import echo
 from bot.errors import UserError
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -17,17 +18,22 @@ _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 @lru_cache(maxsize=512)
 def zone(name: str) -> ZoneInfo:
     """The ZoneInfo for an IANA name; a UserError naming a valid example otherwise."""
-    if not name or name != name.strip() or ".." in name or name.startswith("/"):
+    # Only names in the IANA list: a folder such as `Asia`, a path, or 300 characters never reach the
+    # file system, where they would raise something other than "not found".
+    if not isinstance(name, str) or name not in _known_zones():
         raise UserError(
-            f"`{name}` is not a timezone I know. Use an IANA name such as `Europe/Berlin` or `UTC`."
+            f"`{echo(name)}` is not a timezone I know. Use an IANA name such as `Asia/Seoul`, "
+            "`America/New_York` or `UTC`."
         )
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise UserError(
-            f"`{name}` is not a timezone I know. Use an IANA name such as `Asia/Seoul`, "
-            "`America/New_York` or `UTC`."
-        ) from exc
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise UserError(f"`{echo(name)}` is not a timezone I know. Use an IANA name such as `UTC`.") from exc
+
+
+@lru_cache(maxsize=1)
+def _known_zones() -> frozenset[str]:
+    return frozenset(all_timezones())
 
 
 @lru_cache(maxsize=1)
@@ -38,14 +44,14 @@ def all_timezones() -> tuple[str, ...]:
 def parse_day(value: str) -> int:
     day = value.strip().lower()
     if day not in WEEKDAYS:
-        raise UserError(f"`{value}` is not a day: use one of {', '.join(WEEKDAYS)}.")
+        raise UserError(f"`{echo(value)}` is not a day: use one of {', '.join(WEEKDAYS)}.")
     return WEEKDAYS.index(day)
 
 
 def parse_time(value: str) -> time:
     match = _TIME.match(value.strip())
     if not match:
-        raise UserError(f"`{value}` is not a time: use 24-hour HH:MM, such as `18:30`.")
+        raise UserError(f"`{echo(value)}` is not a time: use 24-hour HH:MM, such as `18:30`.")
     return time(int(match.group(1)), int(match.group(2)))
 
 

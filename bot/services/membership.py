@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from bot.db import Database, events, members
 from bot.db import guilds as guild_db
 from bot.domain import schedule
+from bot.domain.text import echo
 from bot.domain.themes import parse_interests
 from bot.errors import UserError
 
@@ -41,9 +42,9 @@ async def join(
     if timezone:
         schedule.zone(timezone)
     chosen = parse_interests(interests)
-    freq = (frequency or "weekly").lower()
-    if freq not in FREQUENCIES:
-        raise UserError(f"`{frequency}` is not a frequency: use weekly, biweekly or monthly.")
+    freq = frequency.lower() if frequency else None  # None keeps the stored frequency
+    if freq is not None and freq not in FREQUENCIES:
+        raise UserError(f"`{echo(frequency)}` is not a frequency: use weekly, biweekly or monthly.")
     await guild_db.ensure(db, guild_id, now)
     tz = schedule.zone(await guild_db.timezone_of(db, guild_id))
     before = await members.get(db, guild_id, user_id)

@@ -11,6 +11,7 @@ from bot.db import Database
 from bot.db import guilds as guild_db
 from bot.db import stats as stats_db
 from bot.domain import schedule
+from bot.domain.text import csv_cell
 
 SMALL = 3  # counts below this (but above zero) are shown as "<3"
 
@@ -82,7 +83,7 @@ def to_csv(rows: list[WeekFigures]) -> bytes:
     writer = csv.DictWriter(out, fieldnames=COLUMNS)
     writer.writeheader()
     for row in rows:
-        writer.writerow(shown(row))
+        writer.writerow({k: csv_cell(v) for k, v in shown(row).items()})
     return out.getvalue().encode("utf-8")
 
 

@@ -287,7 +287,7 @@ class Exchange(
     )
     async def forget(self, interaction: discord.Interaction) -> None:
         async def confirmed(inner: discord.Interaction) -> str:
-            await privacy.forget_member(self.bot.db, inner.guild_id or 0, inner.user.id)
+            await privacy.forget_member(self.bot.db, inner.guild_id or 0, inner.user.id, self.bot.now())
             return (
                 "Done: your settings, the members you blocked, your participation events and your pending or "
                 "rejected suggestions are erased (approved ones stay in the library without your name), and in "

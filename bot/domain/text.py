@@ -22,7 +22,8 @@ def clip(text: str, limit: int = MESSAGE_LIMIT) -> str:
 
 def csv_cell(value: object) -> object:
     """A value for a CSV cell: text that would start a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    # A lone "-" or "+" (an empty figure) is not a formula.
+    if isinstance(value, str) and value.startswith(FORMULA_START) and value.strip() not in ("-", "+"):
         return "'" + value
     return value
 

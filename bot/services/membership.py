@@ -11,6 +11,7 @@ from bot.domain import schedule
 from bot.domain.text import echo
 from bot.domain.themes import parse_interests
 from bot.errors import UserError
+from bot.services import stats
 
 FREQUENCIES = ("weekly", "biweekly", "monthly")
 
@@ -49,6 +50,9 @@ async def join(
     tz = schedule.zone(await guild_db.timezone_of(db, guild_id))
     before = await members.get(db, guild_id, user_id)
     newly = before is None or before["status"] != "active"
+    if before is not None and newly:
+        # A rejoin would change past weeks' opted-in figures: freeze those first.
+        await stats.freeze_past_weeks(db, guild_id, now)
     async with db.transaction() as conn:
         await members.upsert_active(
             conn, guild_id, user_id, timezone=timezone, interests=",".join(chosen), frequency=freq, now=now

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.db import Database, events, footprint, members
@@ -13,6 +13,7 @@ from bot.db import pairing as pairing_db
 from bot.db import privacy as privacy_db
 from bot.db import prompts as prompt_db
 from bot.domain import schedule
+from bot.services import stats
 
 log = logging.getLogger(__name__)
 
@@ -101,9 +102,11 @@ def describe_stored(counts: dict[str, int]) -> str:
     )
 
 
-async def forget_member(db: Database, guild_id: int, user_id: int) -> None:
+async def forget_member(db: Database, guild_id: int, user_id: int, now: datetime | None = None) -> None:
     """Erase the member's data, then checkpoint so that it is gone from the WAL as well as the file
     (secure_delete has already overwritten the freed space with zeros)."""
+    # Past weeks' published figures are frozen first, so the erasure does not show in them.
+    await stats.freeze_past_weeks(db, guild_id, now or datetime.now(UTC))
     await privacy_db.forget(db, guild_id, user_id)
     if not await db.checkpoint():
         log.warning("erasure done, but the write-ahead log could not be emptied yet (another reader is open)")

@@ -1,0 +1,14 @@
+-- Weekly /stats figures of completed weeks, kept as first published (or as they stood just before a member
+-- erased their data or rejoined), so that later erasures never change a past week's figure and so reveal
+-- who left. Aggregates only: no member id.
+CREATE TABLE published_figures (
+    guild_id            INTEGER NOT NULL,
+    iso_week            TEXT    NOT NULL,
+    opted_in            INTEGER NOT NULL,
+    paired              INTEGER NOT NULL,
+    groups_met          INTEGER NOT NULL,
+    answered            INTEGER NOT NULL,
+    prompt_participants INTEGER NOT NULL,
+    frozen_at           TEXT    NOT NULL,
+    PRIMARY KEY (guild_id, iso_week)
+);

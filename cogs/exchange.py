@@ -119,6 +119,8 @@ class Exchange(
     async def leave(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         self._check_limit(self.leave_limit, interaction)
+        # A leave counts toward the join limit (toggling is what it curbs), but never waits on it.
+        self.join_limit.check(interaction.guild_id or 0, interaction.user.id, time.monotonic())
         left = await membership.leave(
             self.bot.db, interaction.guild_id, interaction.user.id, now=self.bot.now()
         )

@@ -70,11 +70,21 @@ async def rewrite_groups(
     repaired: dict[int, Sequence[int]],
     new_groups: Sequence[Sequence[int]],
     sat_out: Sequence[int],
+    allowed: set[int],
 ) -> None:
     """Write the repaired round in the caller's transaction: members no longer in an undelivered group are
-    removed from it (their 'paired' event too), new groups are added, and the round's member count follows.
+    removed from it (their 'paired' event too), new groups are added, and the round's member count loses
+    those who may no longer be paired (not those a block made sit out: the count never shows a block).
     An emptied group keeps its row (and its number), so a thread opened for it before a crash is never
     adopted by another group."""
+    gone = await (
+        await conn.execute(
+            "SELECT gm.user_id FROM group_members gm JOIN groups g ON g.id = gm.group_id "
+            "WHERE g.round_id = ? AND g.thread_id IS NULL AND gm.left_at IS NULL",
+            (round_id,),
+        )
+    ).fetchall()
+    not_allowed = sum(1 for (user_id,) in gone if user_id is None or user_id not in allowed)
     for group_id, members in repaired.items():
         current = await (
             await conn.execute("SELECT id, user_id FROM group_members WHERE group_id = ?", (group_id,))
@@ -121,11 +131,16 @@ async def rewrite_groups(
         (guild_id, round_id),
     )
     await conn.execute(
-        "UPDATE rounds SET member_count = (SELECT count(*) FROM group_members gm JOIN groups g ON g.id = gm.group_id "
-        "WHERE g.round_id = ?) WHERE id = ?",
-        (round_id, round_id),
+        "UPDATE rounds SET member_count = max(0, member_count - ?) WHERE id = ?",
+        (not_allowed, round_id),
     )
     await conn.executemany(
         "UPDATE members SET last_sat_out_week = ? WHERE guild_id = ? AND user_id = ?",
         [(iso_week, guild_id, u) for u in sat_out],
     )
+
+
+async def set_entered(conn: aiosqlite.Connection, round_id: int, entered: int) -> None:
+    """A round's member count is everyone entered in it, grouped or sitting out: a figure that does not
+    depend on whether any block exists (a block can make a member sit out; it never changes this)."""
+    await conn.execute("UPDATE rounds SET member_count = ? WHERE id = ?", (entered, round_id))

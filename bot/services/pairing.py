@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from bot.db import Database, events
+from bot.db import Database, events, round_repair
 from bot.db import guilds as guild_db
 from bot.db import pairing as pairing_db
 from bot.db import prompts as prompt_db
@@ -61,8 +61,13 @@ async def round_input(
             continue
         if row["skip_week"] == week:
             continue
-        paired = last_paired.get(row["user_id"])
-        if not is_due(row["frequency"], week_ordinal(paired) if paired else None, this_week):
+        # A round a member sat out counts as one they took part in, so whether a block made them sit out
+        # never changes when they are due next (which a moderator could otherwise read from a preview).
+        taken_part = [
+            w for w in (last_paired.get(row["user_id"]), row["last_sat_out_week"]) if w and w < week
+        ]
+        last = max(taken_part) if taken_part else None
+        if not is_due(row["frequency"], week_ordinal(last) if last else None, this_week):
             continue
         offset = None
         if row["timezone"]:
@@ -98,6 +103,8 @@ async def plan(db: Database, guild_id: int, now: datetime, seed: int | None = No
     if settings is None:
         raise UserError("Set up pairing first with `/setup pairing`.")
     week = schedule.week_key(now, settings.slot.tz)
+    if await pairing_db.round_for_week(db, guild_id, week) is not None:
+        week = schedule.shift_week(week, 1, settings.slot.tz)  # this week's ran: preview the next one
     data = await round_input(db, guild_id, week, seed if seed is not None else 0, settings, now)
     return week, await asyncio.to_thread(plan_round, data)
 
@@ -136,6 +143,7 @@ async def create_round(
         )
         if round_id is None:
             return RoundOutcome("already", week)
+        await round_repair.set_entered(conn, round_id, len(data.members))
         for group in result.groups:
             for user_id in group:
                 await events.record(

@@ -48,7 +48,7 @@ async def recheck_round(
         if not changed and not result.new_groups and not result.sat_out:
             return False
         await repair_db.rewrite_groups(
-            conn, guild_id, round_id, iso_week, changed, result.new_groups, result.sat_out
+            conn, guild_id, round_id, iso_week, changed, result.new_groups, result.sat_out, allowed
         )
     # Counts only: which members or which block made the change is nobody's business, the log's included.
     log.info(

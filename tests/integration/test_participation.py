@@ -138,7 +138,9 @@ async def test_mydata_keys_then_forget_erases_while_the_block_on_them_holds(fake
     await ask(fake, g, ben, "exchange join")
     await ask(fake, g, mod, "setup pairing", {"channel": server["pairs"], "day": "friday", "time": "18:00"})
     reply = await ask(fake, g, mod, "pairing run-now")
-    assert "0 groups" in reply.text and "2 sitting out" in reply.text
+    # The reply does not show the block (moderators never learn of one); no thread puts them together.
+    assert "2 members take part" in reply.text
+    assert fake.threads_in(server["pairs"], PRIVATE) == []
 
 
 async def test_forget_keeps_others_history_as_a_former_member(fake, runner, server):

@@ -12,3 +12,16 @@ CREATE TABLE published_figures (
     frozen_at           TEXT    NOT NULL,
     PRIMARY KEY (guild_id, iso_week)
 );
+
+-- A large /prompts import is written here in small chunks (so no server waits long for the write lock),
+-- then moved into prompts in one short statement: the import stays all or nothing.
+CREATE TABLE prompt_import_staging (
+    batch        TEXT    NOT NULL,
+    guild_id     INTEGER NOT NULL,
+    line         INTEGER NOT NULL,
+    theme        TEXT    NOT NULL,
+    text         TEXT    NOT NULL,
+    content_note TEXT,
+    created_at   TEXT    NOT NULL
+);
+CREATE INDEX prompt_import_staging_batch ON prompt_import_staging (batch, line);

@@ -21,6 +21,23 @@ def redact(text: str) -> str:
     return SNOWFLAKE.sub(REDACTED, text)
 
 
+class _RedactedRecord(logging.LogRecord):
+    """A record whose exception text is redacted when a handler first formats it (not when it is made:
+    formatting a traceback can happen inside the garbage collector, where it must not run)."""
+
+    @property
+    def exc_text(self) -> str | None:  # type: ignore[override]
+        text = self.__dict__.get("_exc_text")
+        if text is None and self.exc_info and self.exc_info[0] is not None:
+            text = redact(_formatter.formatException(self.exc_info))
+            self.__dict__["_exc_text"] = text
+        return text
+
+    @exc_text.setter
+    def exc_text(self, value: str | None) -> None:
+        self.__dict__["_exc_text"] = redact(value) if value else value
+
+
 class _RedactingFactory:
     """Wraps the log record factory; installed once per process."""
 
@@ -34,8 +51,9 @@ class _RedactingFactory:
         except Exception:  # a malformed record is the logging module's to report
             return record
         record.msg, record.args = redact(message), ()
-        if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
-            record.exc_text = redact(_formatter.formatException(record.exc_info))
+        if type(record) is logging.LogRecord:
+            record.__dict__["_exc_text"] = record.__dict__.pop("exc_text", None)
+            record.__class__ = _RedactedRecord
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
         return record

@@ -199,9 +199,16 @@ class Database:
     async def checkpoint(self) -> bool:
         """Copy the WAL into the database file and truncate it to zero bytes, so that the old versions of
         erased rows no longer lie in the WAL. False when another connection kept it from completing."""
-        async with self._write_lock:
-            row = await self.fetchone("PRAGMA wal_checkpoint(TRUNCATE)")
-        return row is not None and row[0] == 0
+        for attempt in range(5):
+            async with self._write_lock:
+                try:
+                    row = await self.fetchone("PRAGMA wal_checkpoint(TRUNCATE)")
+                except sqlite3.OperationalError:
+                    row = None  # another statement on this connection is still reading: try again shortly
+            if row is not None and row[0] == 0:
+                return True
+            await asyncio.sleep(0.05 * (attempt + 1))
+        return False
 
     async def backup_to(self, target: Path) -> None:
         """SQLite online backup: consistent, and safe while the bot keeps writing."""

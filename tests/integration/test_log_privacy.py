@@ -22,6 +22,22 @@ def test_redact_replaces_every_snowflake_and_keeps_the_rest():
     )
 
 
+def test_tracebacks_are_redacted_in_text_and_json(caplog):
+    from bot import log_privacy
+    from bot.config import JsonFormatter
+
+    log_privacy.install()
+    with caplog.at_level(logging.ERROR):
+        try:
+            raise RuntimeError("DELETE /channels/1177420633905441337/thread-members/987654321098765432")
+        except RuntimeError:
+            logging.getLogger("discord.http").exception("request for 987654321098765432 failed")
+    record = caplog.records[-1]
+    for text in (logging.Formatter().format(record), JsonFormatter().format(record)):
+        assert "987654321098765432" not in text and "1177420633905441337" not in text
+        assert "thread-members/<id>" in text
+
+
 async def test_logs_under_rate_limits_and_failures_name_no_member_and_no_thread(fake, runner, world, caplog):
     w = world(members=5)
     g, mod, people = w["guild"], w["mod"], w["members"]

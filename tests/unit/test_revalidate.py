@@ -219,6 +219,13 @@ def test_a_block_placed_after_the_round_was_saved_keeps_the_two_apart():
                 assert not any(set(first) == set(g) for g in opener.opened)
                 count = await db.fetchone("SELECT member_count FROM rounds WHERE id = ?", (outcome.round_id,))
                 assert count[0] == 4
+                # The participation log follows the repaired groups: one 'paired' event each, with its size.
+                paired = await db.fetchall(
+                    "SELECT user_id, group_size FROM events WHERE kind = 'paired' AND round_id = ?",
+                    (outcome.round_id,),
+                )
+                delivered = {m: len(g) for g in opener.opened for m in g}
+                assert {r[0]: r[1] for r in paired} == delivered
             finally:
                 await db.close()
 

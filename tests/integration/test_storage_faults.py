@@ -79,3 +79,25 @@ async def test_data_folder_deleted_while_running_refuses_writes_and_stops_cleanl
         assert len(storage_lines(caplog)) == 1 and "stopping" in storage_lines(caplog)[0]
     finally:
         await runner.stop()
+
+
+async def test_damaged_pages_get_a_clear_reply_one_log_line_and_a_clean_stop(fake, runner, world, caplog):
+    w = world(members=2)
+    g, (ana, ben) = w["guild"], w["members"]
+    bot = await runner.start()
+    for member in (ana, ben):
+        await ask(fake, g, member, "exchange join")
+    await bot.db.checkpoint()  # everything in the main file
+    caplog.set_level(logging.INFO)
+    path = runner.database_path
+    data = bytearray(path.read_bytes())
+    page = 4096
+    data[page : len(data)] = b"\xfe" * (len(data) - page)  # every page after the first is garbage
+    path.write_bytes(bytes(data))
+    await bot.db.conn.execute("PRAGMA shrink_memory")  # drop the page cache, so pages are read again
+    reply = await ask(fake, g, ana, "exchange status")
+    assert "damaged" in reply.text and "went wrong" not in reply.text
+    assert runner._task is not None
+    await asyncio.wait_for(asyncio.shield(runner._task), 15)
+    lines = storage_lines(caplog)
+    assert len(lines) == 1 and "damaged" in lines[0] and "stopping" in lines[0]

@@ -49,7 +49,6 @@ async def moderator_session(fake, w, eligible: int, policy: str, block: tuple[in
     commands = [
         ("setup show", None),
         ("pairing preview", None),
-        ("stats", {"weeks": 2}),
         ("stats", {"weeks": 2, "format": "csv"}),
         ("pairing run-now", None),
         ("pairing run-now", None),

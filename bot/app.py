@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -12,8 +14,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import log_privacy
 from bot.config import Settings
-from bot.db import Database, meta, open_database
+from bot.db import Database, StorageFault, meta, open_database
 
 log = logging.getLogger(__name__)
 
@@ -113,9 +116,13 @@ class BridgesBot(commands.Bot):
             guild_ready_timeout=guild_ready_timeout,
         )
         self.settings = settings
+        log_privacy.install(getattr(logging, settings.log_level))
         self._clock = clock or (lambda: datetime.now(UTC))
         self.force_sync = force_sync
         self._db: Database | None = None
+        self._storage_faults: set[str] = set()
+        self._stopping: asyncio.TimerHandle | None = None
+        self._closing: set[asyncio.Task] = set()
         self.synced_commands = False
 
     @property
@@ -129,9 +136,27 @@ class BridgesBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         self._db = await open_database(self.settings.database_path)
+        self._db.on_fault = self.storage_failed
         for extension in COGS:
             await self.load_extension(extension)
         await self.sync_commands_if_changed()
+
+    def storage_failed(self, fault: StorageFault) -> None:
+        """One clear log line per kind of storage fault; a fatal one (a damaged file, or one deleted under
+        the bot) stops the bot cleanly a moment later, once the reply that met it has gone out."""
+        if fault.kind not in self._storage_faults:
+            self._storage_faults.add(fault.kind)
+            action = "stopping" if fault.fatal else "replies say nothing could be saved until it is fixed"
+            log.critical("storage failure: %s; %s", fault, action)
+        if fault.fatal and self._stopping is None:
+            loop = asyncio.get_running_loop()
+            self._stopping = loop.call_later(1.0, lambda: self._closing.add(loop.create_task(self.close())))
+
+    async def on_error(self, event_method: str, /, *args: object, **kwargs: object) -> None:
+        # A storage fault was already logged once, in one clear line; no traceback per message.
+        if isinstance(sys.exc_info()[1], StorageFault):
+            return
+        await super().on_error(event_method, *args, **kwargs)
 
     def command_tree_payload(self) -> list[dict]:
         return [command.to_dict(self.tree) for command in self.tree.get_commands()]

@@ -150,7 +150,7 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
 
 
@@ -161,5 +161,8 @@ def configure_logging(level: str, log_format: str = "text") -> None:
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-8s %(name)s: %(message)s"))
     logging.basicConfig(level=getattr(logging, level), handlers=[handler], force=True)
-    # discord.py logs gateway payloads at DEBUG; keep them out even when we debug our own code.
-    logging.getLogger("discord").setLevel(max(logging.INFO, getattr(logging, level)))
+    # Ids redacted in every record; discord.py's gateway payloads and aiosqlite's SQL parameters (DEBUG)
+    # stay out even when we debug our own code.
+    from bot import log_privacy
+
+    log_privacy.install(getattr(logging, level))

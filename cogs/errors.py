@@ -8,6 +8,8 @@ import secrets
 import discord
 from discord import app_commands
 
+from bot.db.connection import StorageFault
+from bot.domain.text import clip
 from bot.errors import UserError
 
 log = logging.getLogger("bridges.errors")
@@ -18,6 +20,13 @@ def user_message(error: BaseException) -> str | None:
     original = getattr(error, "original", None)
     if isinstance(original, UserError):
         return str(original)
+    fault = original if isinstance(original, StorageFault) else error
+    if isinstance(fault, StorageFault):
+        # Never an acknowledged write that is lost: the person is told plainly that nothing was saved.
+        return (
+            f"I could not save or read anything just now: {fault.args[0].split(' (')[0]}. Nothing was changed. "
+            "Please tell the person who runs the bot; try again once they have fixed it."
+        )
     if isinstance(error, UserError):
         return str(error)
     if isinstance(error, app_commands.MissingPermissions):
@@ -37,6 +46,7 @@ def user_message(error: BaseException) -> str | None:
 async def send_ephemeral(interaction: discord.Interaction, text: str) -> None:
     if interaction.is_expired():
         return
+    text = clip(text)
     if interaction.response.is_done():
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
     else:

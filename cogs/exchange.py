@@ -64,9 +64,7 @@ def join_reply(view: membership.MemberView, newly: bool) -> str:
             head,
             *describe_member(view),
             "",
-            "What Bridges stores about you in this server: your Discord user id, the settings above, "
-            "who you blocked, your pairings and check-in answers, and participation events (joined, "
-            "paired, met, replied to the weekly prompt). Never message contents.",
+            f"What Bridges stores about you in this server: {privacy.STORED_WHEN_JOINED}.",
             "Set your timezone and interests with `/exchange join`; stop any time with `/exchange leave`; "
             "erase everything with `/exchange forget`.",
         ]
@@ -79,8 +77,11 @@ class Exchange(
 ):
     def __init__(self, bot: BridgesBot) -> None:
         self.bot = bot
-        # Joining and leaving over and over floods the log and other members' rounds: a few a day is plenty.
-        self.toggle_limit = RateLimiter(limit=6, per_seconds=3600)
+        # Joining over and over floods the log and other members' rounds: a few an hour is plenty.
+        self.join_limit = RateLimiter(limit=6, per_seconds=3600)
+        # Leaving has its own limiter, so adjusting preferences never locks a member out of leaving; its
+        # limit is above what the join limit lets anyone reach (each real leave follows a join).
+        self.leave_limit = RateLimiter(limit=20, per_seconds=3600)
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction) -> None:
@@ -93,8 +94,9 @@ class Exchange(
         except Exception:
             log.warning("could not record that a member is back in a server", exc_info=True)
 
-    def _check_toggle(self, interaction: discord.Interaction) -> None:
-        wait = self.toggle_limit.check(interaction.guild_id or 0, interaction.user.id, time.monotonic())
+    @staticmethod
+    def _check_limit(limiter: RateLimiter, interaction: discord.Interaction) -> None:
+        wait = limiter.check(interaction.guild_id or 0, interaction.user.id, time.monotonic())
         if wait:
             raise UserError(
                 f"You have joined and left several times in a short while: try again in {wait / 60:.0f} minutes."
@@ -116,7 +118,7 @@ class Exchange(
         frequency: app_commands.Choice[str] | None = None,
     ) -> None:
         assert interaction.guild_id is not None
-        self._check_toggle(interaction)
+        self._check_limit(self.join_limit, interaction)
         view, newly = await membership.join(
             self.bot.db,
             interaction.guild_id,
@@ -134,7 +136,9 @@ class Exchange(
     )
     async def leave(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
-        self._check_toggle(interaction)
+        self._check_limit(self.leave_limit, interaction)
+        # A leave counts toward the join limit (toggling is what it curbs), but never waits on it.
+        self.join_limit.check(interaction.guild_id or 0, interaction.user.id, time.monotonic())
         left = await membership.leave(
             self.bot.db, interaction.guild_id, interaction.user.id, now=self.bot.now()
         )
@@ -150,10 +154,16 @@ class Exchange(
     async def status(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         view = await membership.status(self.bot.db, interaction.guild_id, interaction.user.id)
+        stored = privacy.describe_stored(
+            await privacy.stored_about(self.bot.db, interaction.guild_id, interaction.user.id)
+        )
         if not view.joined:
-            text = (
-                "You have not joined pairing in this server, and nothing is stored about you. "
-                "Use `/exchange join` to opt in."
+            text = "\n".join(
+                [
+                    "You have not joined pairing in this server. Use `/exchange join` to opt in.",
+                    stored,
+                    privacy.KEPT_FOR_OTHERS,
+                ]
             )
         elif not view.active:
             text = "\n".join(
@@ -161,11 +171,17 @@ class Exchange(
                     "You left pairing: you are not being paired. Your earlier settings:",
                     *describe_member(view),
                     "`/exchange join` brings you back; `/exchange forget` erases everything.",
+                    stored,
                 ]
             )
         else:
             text = "\n".join(
-                ["You are in pairing.", *describe_member(view), *await self._round_lines(interaction, view)]
+                [
+                    "You are in pairing.",
+                    *describe_member(view),
+                    *await self._round_lines(interaction, view),
+                    stored,
+                ]
             )
         await reply(interaction, text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
@@ -237,14 +253,21 @@ class Exchange(
     @app_commands.command(name="block", description="Never be paired with this member (they are not told)")
     @app_commands.describe(member="The member you never want to be paired with")
     async def block(self, interaction: discord.Interaction, member: discord.User) -> None:
+        guild_id = interaction.guild_id or 0
         added = await pairing.set_block(
-            self.bot.db, interaction.guild_id or 0, interaction.user.id, member.id, True, self.bot.now()
+            self.bot.db, guild_id, interaction.user.id, member.id, True, self.bot.now()
         )
         text = (
             f"Done: you will never be paired with {member.mention}. They are not told, and it shows nowhere."
             if added
             else f"You had already blocked {member.mention}."
         )
+        if not (await membership.status(self.bot.db, guild_id, interaction.user.id)).joined:
+            # Blocking before joining is allowed (it protects you if you join later), and said plainly.
+            text += (
+                " You have not joined pairing, so this block is the only thing stored about you here "
+                "(your id and theirs); `/exchange forget` erases it."
+            )
         await reply(interaction, text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="unblock", description="Allow being paired with a member you blocked")
@@ -296,10 +319,12 @@ class Exchange(
     )
     async def forget(self, interaction: discord.Interaction) -> None:
         async def confirmed(inner: discord.Interaction) -> str:
-            await privacy.forget_member(self.bot.db, inner.guild_id or 0, inner.user.id)
+            await privacy.forget_member(self.bot.db, inner.guild_id or 0, inner.user.id, self.bot.now())
             return (
-                "Done: your settings, blocks, participation events and suggestions are erased, and your place in "
-                "past groups is now an anonymous former member. `/exchange join` starts afresh."
+                "Done: your settings, the members you blocked, your participation events and your pending or "
+                "rejected suggestions are erased (approved ones stay in the library without your name), and in "
+                "past groups you are now an anonymous former member. Daily backups, if the host keeps them, "
+                "hold the old data for up to 7 days. `/exchange join` starts afresh."
             )
 
         await reply(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import TYPE_CHECKING
 
 import discord
@@ -17,14 +16,20 @@ if TYPE_CHECKING:
     from bot.app import BridgesBot
 
 
-def describe_plan(plan) -> str:
-    """Aggregates only: moderators see how a round would look, not who would meet whom."""
-    sizes = Counter(len(g) for g in plan.groups)
-    shape = ", ".join(f"{count} of {size}" for size, count in sorted(sizes.items())) or "no groups"
-    members = sum(len(g) for g in plan.groups)
+def describe_plan(plan, settings: pairing.PairingSettings | None) -> str:
+    """What moderators may know of a round: how many members take part and the groups' size. Never how
+    many groups formed or sat out, or repeats: blocks shape those, so a moderator who excluded all but two
+    or three members could read a block from them."""
+    entered = sum(len(g) for g in plan.groups) + len(plan.sat_out)
+    size = settings.group_size if settings else 2
+    odd = (
+        "a larger group takes an odd one out"
+        if settings is None or settings.odd_policy == "trio"
+        else "an odd one out sits out"
+    )
     return (
-        f"{len(plan.groups)} groups ({shape}) for {members} members; {len(plan.sat_out)} sitting out; "
-        f"{plan.repeats} repeated pairs; {plan.blocked} blocked pairs."
+        f"{entered} members take part, in groups of {size} ({odd}). Who meets whom, and how blocks shape the "
+        "groups, is never shown."
     )
 
 
@@ -42,9 +47,11 @@ class Pairing(ModeratorCog, group_name="pairing", group_description="Moderators:
         week, plan = await pairing.plan(
             self.bot.db, guild_id, self.bot.now(), presence=delivery.presence_check(guild_id)
         )
+        settings = await pairing.pairing_settings(self.bot.db, guild_id)
         await reply(
             interaction,
-            f"If the round for {week} ran now: {describe_plan(plan)}\nNothing was saved and nobody was told.",
+            f"If the round for {week} ran now: {describe_plan(plan, settings)}\n"
+            "Nothing was saved and nobody was told.",
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
@@ -65,7 +72,8 @@ class Pairing(ModeratorCog, group_name="pairing", group_description="Moderators:
                 await delivery.resume_rounds(guild_id)
         if outcome.status == "created":
             assert outcome.plan is not None
-            text = f"Round for {outcome.iso_week} made: {describe_plan(outcome.plan)}"
+            settings = await pairing.pairing_settings(self.bot.db, guild_id)
+            text = f"Round for {outcome.iso_week} made: {describe_plan(outcome.plan, settings)}"
             if status != "delivered":
                 text += " Delivery stopped: see `/setup show` for why; it resumes once that is fixed."
         else:

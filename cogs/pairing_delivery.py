@@ -184,8 +184,9 @@ class PairingDelivery(commands.Cog):
         try:
             channel = await self.bot.create_dm(discord.Object(id=user_id))
             await channel.send(
-                f"There was an odd number of members in this week's Bridges round in {name}, so you sit out "
-                "this time. You will be first in line next round.",
+                # The same words whatever the reason (an odd count, or a block): a reason could reveal a block.
+                f"The numbers did not work out for everyone in this week's Bridges round in {name}, so you sit "
+                "out this time. You will be first in line next round.",
                 allowed_mentions=NO_MENTIONS,
             )
         except discord.HTTPException:

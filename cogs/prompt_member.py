@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserError
-from bot.services import prompts
+from bot.services import membership, prompts
 from cogs.common import NO_MENTIONS, RateLimiter, reply, theme_choices, thread_link
 
 if TYPE_CHECKING:
@@ -84,10 +84,18 @@ class Prompt(commands.GroupCog, group_name="prompt", group_description="This wee
         prompt_id = await prompts.suggest(
             self.bot.db, interaction.guild_id, interaction.user.id, theme, text, self.bot.now()
         )
+        text = (
+            f"Thank you! Your suggestion #{prompt_id} is waiting for the moderators' review. "
+            "`/prompt current` shows how your suggestions fared."
+        )
+        if not (await membership.status(self.bot.db, interaction.guild_id, interaction.user.id)).joined:
+            text += (
+                " You have not joined pairing: Bridges keeps your id with the suggestion (so you can see how "
+                "it fared) and nothing else; `/exchange forget` erases it."
+            )
         await reply(
             interaction,
-            f"Thank you! Your suggestion #{prompt_id} is waiting for the moderators' review. "
-            "`/prompt current` shows how your suggestions fared.",
+            text,
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )

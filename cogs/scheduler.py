@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands, tasks
 
+from bot.db import StorageFault
 from bot.db import guilds as guild_db
 from bot.services import program, prompts
 from cogs.common import NO_MENTIONS
@@ -103,6 +104,8 @@ class Scheduler(commands.Cog):
             for job in self.jobs:
                 try:
                     await job(guild_id)
+                except StorageFault:
+                    return  # logged once by the bot, which stops if it is fatal
                 except Exception:
                     # One server's failure must not stop the others; the code ties the log line together.
                     log.exception(

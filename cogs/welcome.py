@@ -74,7 +74,7 @@ async def join_from_button(interaction: discord.Interaction) -> None:
         return
     exchange = bot.get_cog("Exchange")
     if isinstance(exchange, Exchange):
-        exchange._check_toggle(interaction)  # the same join/leave rate limit as the slash commands
+        exchange._check_limit(exchange.join_limit, interaction)  # the same rate limit as /exchange join
     await interaction.response.defer(ephemeral=True, thinking=True)
     view, newly = await membership.join(
         bot.db, interaction.guild_id, interaction.user.id, timezone=None, interests=None, frequency=None, now=bot.now()

@@ -1,5 +1,5 @@
 """Storage: the SQLite connection, migrations and the query modules. The only place SQL lives."""
 
-from bot.db.connection import Database, DatabaseError, open_database
+from bot.db.connection import Database, DatabaseError, StorageFault, open_database
 
-__all__ = ["Database", "DatabaseError", "open_database"]
+__all__ = ["Database", "DatabaseError", "StorageFault", "open_database"]

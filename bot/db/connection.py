@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import sqlite3
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -19,6 +21,49 @@ BUSY_TIMEOUT_MS = 10_000
 
 class DatabaseError(Exception):
     """The database cannot be used as it is; the message says why and what to do."""
+
+
+STORAGE_FAULTS = {
+    "read_only": "the database file has become read-only",
+    "full": "the disk is full",
+    "corrupt": "the database file is damaged",
+    "gone": "the database file was deleted or replaced while the bot was running",
+}
+
+
+class StorageFault(DatabaseError):
+    """The storage failed while the bot runs. Nothing was saved by the operation that met it.
+
+    `kind`: read_only, full (recoverable once the host fixes it: commands get a clear reply), or
+    corrupt, gone (the file is damaged, or was deleted or replaced under the bot: it stops cleanly)."""
+
+    def __init__(self, kind: str, detail: str = "") -> None:
+        self.kind = kind
+        super().__init__(f"{STORAGE_FAULTS[kind]}{f' ({detail})' if detail else ''}")
+
+    @property
+    def fatal(self) -> bool:
+        return self.kind in ("corrupt", "gone")
+
+
+def classify(error: BaseException) -> StorageFault | None:
+    """The storage fault behind an SQLite error, or None for errors that are not about the storage."""
+    if isinstance(error, StorageFault):
+        return error
+    if not isinstance(error, sqlite3.Error):
+        return None
+    code = getattr(error, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    text = str(error).lower()
+    if primary == 8 or "readonly" in text:
+        return StorageFault("read_only", str(error))
+    if primary == 13 or "disk is full" in text:
+        return StorageFault("full", str(error))
+    if primary in (11, 26) or "malformed" in text or "not a database" in text:
+        return StorageFault("corrupt", str(error))
+    if primary in (10, 14) or "disk i/o error" in text or "unable to open" in text:
+        return StorageFault("gone", str(error))
+    return None
 
 
 def migration_scripts() -> list[tuple[int, str]]:
@@ -45,38 +90,87 @@ class Database:
         self.conn = conn
         self.path = path
         self._write_lock = asyncio.Lock()
+        self._identity = self._file_identity()
+        # Told of every storage fault (the bot logs it once and, when it is fatal, stops cleanly).
+        self.on_fault: Callable[[StorageFault], None] | None = None
+
+    def _file_identity(self) -> tuple[int, int] | None:
+        try:
+            info = os.stat(self.path)
+        except OSError:
+            return None
+        return info.st_dev, info.st_ino
+
+    def _fault(self, fault: StorageFault) -> StorageFault:
+        if self.on_fault is not None:
+            self.on_fault(fault)
+        return fault
+
+    def _check_file(self) -> None:
+        """A write into a file that was deleted or replaced would be acknowledged and lost: refuse it."""
+        if self._identity is not None and self._file_identity() != self._identity:
+            raise self._fault(StorageFault("gone", str(self.path)))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         async with self._write_lock:
+            self._check_file()
             begin = asyncio.ensure_future(self.conn.execute("BEGIN IMMEDIATE"))
             try:
                 await asyncio.shield(begin)
-            except BaseException:
+            except BaseException as exc:
                 # Cancelled while BEGIN waits on a busy database, or BEGIN refused: once it has finished on
                 # the connection's thread, end any transaction it left open, or every later write on this
                 # connection fails with "cannot start a transaction within a transaction".
                 await asyncio.wait({begin})
                 if self.conn.in_transaction:
                     await self.conn.execute("ROLLBACK")
-                raise
+                fault = classify(exc) if isinstance(exc, sqlite3.Error) else None
+                if fault is None:
+                    raise
+                raise self._fault(fault) from exc
             try:
                 yield self.conn
-            except BaseException:
-                await self.conn.execute("ROLLBACK")
-                raise
-            else:
+                self._check_file()  # checked again just before the commit is acknowledged
+            except BaseException as exc:
+                if self.conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        await self.conn.execute("ROLLBACK")
+                fault = classify(exc)
+                if fault is None or fault is exc:
+                    raise
+                raise self._fault(fault) from exc
+            try:
                 await self.conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    await self.conn.execute("ROLLBACK")
+                fault = classify(exc)
+                if fault is None:
+                    raise
+                raise self._fault(fault) from exc
 
     # Reads run to the end in one step on the connection's thread. A read left open between steps (execute,
     # then fetch later) holds a read snapshot; another task's BEGIN IMMEDIATE on the same connection would
     # then be an upgrade from read to write, which SQLite refuses at once as busy instead of waiting.
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
-        rows = await self.conn.execute_fetchall(sql, tuple(params))
+        try:
+            rows = await self.conn.execute_fetchall(sql, tuple(params))
+        except sqlite3.Error as exc:
+            fault = classify(exc)
+            if fault is None:
+                raise
+            raise self._fault(fault) from exc
         return next(iter(rows), None)
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        return list(await self.conn.execute_fetchall(sql, tuple(params)))
+        try:
+            return list(await self.conn.execute_fetchall(sql, tuple(params)))
+        except sqlite3.Error as exc:
+            fault = classify(exc)
+            if fault is None:
+                raise
+            raise self._fault(fault) from exc
 
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
         """Run one write in its own transaction; returns the last row id."""
@@ -110,6 +204,20 @@ class Database:
                     f"migration to version {target} failed and was rolled back: {exc}"
                 ) from exc
         return target
+
+    async def checkpoint(self) -> bool:
+        """Copy the WAL into the database file and truncate it to zero bytes, so that the old versions of
+        erased rows no longer lie in the WAL. False when another connection kept it from completing."""
+        for attempt in range(5):
+            async with self._write_lock:
+                try:
+                    row = await self.fetchone("PRAGMA wal_checkpoint(TRUNCATE)")
+                except sqlite3.OperationalError:
+                    row = None  # another statement on this connection is still reading: try again shortly
+            if row is not None and row[0] == 0:
+                return True
+            await asyncio.sleep(0.05 * (attempt + 1))
+        return False
 
     async def backup_to(self, target: Path) -> None:
         """SQLite online backup: consistent, and safe while the bot keeps writing."""
@@ -167,6 +275,8 @@ async def open_database(path: Path, *, migrate: bool = True, read_only: bool = F
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA foreign_keys = ON")
             await conn.execute("PRAGMA synchronous = NORMAL")
+            # Erased rows are overwritten with zeros, not left in free pages for someone with the file to read.
+            await conn.execute("PRAGMA secure_delete = ON")
     except sqlite3.DatabaseError as exc:
         await conn.close()
         raise DatabaseError(f"{path} is not a usable SQLite database ({exc}).") from exc

@@ -21,23 +21,23 @@ async def upsert_active(
     *,
     timezone: str | None,
     interests: str,
-    frequency: str,
+    frequency: str | None,
     now: datetime,
 ) -> None:
     """Opt the member in (again), keeping what they did not change: None means "leave as it was"."""
     await conn.execute(
         """
         INSERT INTO members (guild_id, user_id, status, timezone, interests, frequency, joined_at, updated_at)
-        VALUES (?, ?, 'active', ?, ?, ?, ?, ?)
+        VALUES (?, ?, 'active', ?, ?, coalesce(?, 'weekly'), ?, ?)
         ON CONFLICT (guild_id, user_id) DO UPDATE SET
             status = 'active',
             timezone = coalesce(excluded.timezone, members.timezone),
             interests = CASE WHEN excluded.interests <> '' THEN excluded.interests ELSE members.interests END,
-            frequency = excluded.frequency,
+            frequency = coalesce(?, members.frequency),
             departed_at = NULL,
             updated_at = excluded.updated_at
         """,
-        (guild_id, user_id, timezone, interests, frequency, now.isoformat(), now.isoformat()),
+        (guild_id, user_id, timezone, interests, frequency, now.isoformat(), now.isoformat(), frequency),
     )
 
 

@@ -37,3 +37,30 @@ async def round_figures(db: Database, guild_id: int, weeks: list[str]) -> dict[s
         [guild_id, *weeks],
     )
     return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+async def published(
+    db: Database, guild_id: int, weeks: list[str]
+) -> dict[str, tuple[int, int, int, int, int]]:
+    """{week: (opted in, paired, groups met, answered, prompt participants)} as frozen for completed weeks."""
+    marks = ",".join("?" for _ in weeks)
+    rows = await db.fetchall(
+        f"SELECT iso_week, opted_in, paired, groups_met, answered, prompt_participants FROM published_figures "
+        f"WHERE guild_id = ? AND iso_week IN ({marks})",
+        [guild_id, *weeks],
+    )
+    return {r[0]: (r[1], r[2], r[3], r[4], r[5]) for r in rows}
+
+
+async def publish(
+    db: Database, guild_id: int, figures: list[tuple[str, int, int, int, int, int]], now: str
+) -> None:
+    """Freeze completed weeks' figures; a week frozen before keeps its first figures."""
+    if not figures:
+        return
+    async with db.transaction() as conn:
+        await conn.executemany(
+            "INSERT OR IGNORE INTO published_figures (guild_id, iso_week, opted_in, paired, groups_met, answered, "
+            "prompt_participants, frozen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(guild_id, *f, now) for f in figures],
+        )

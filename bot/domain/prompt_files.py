@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from bot.domain.text import csv_cell, csv_uncell, echo
 from bot.errors import UserError
 
 MAX_FILE_BYTES = 1_000_000
@@ -69,7 +70,7 @@ def parse_prompt_file(filename: str, data: bytes, themes: Sequence[str]) -> list
         theme = (item.get("theme") or "").strip().lower()
         if theme not in themes:
             raise UserError(
-                f"Line {line}: `{theme or '(empty)'}` is not a theme of this server. "
+                f"Line {line}: `{echo(theme) if theme else '(empty)'}` is not a theme of this server. "
                 f"Use one of: {', '.join(themes)}. Nothing was imported."
             )
         try:
@@ -102,7 +103,7 @@ def _csv_rows(text: str) -> Iterable[tuple[int, dict[str, str]]]:
                 )
             if not any((v or "").strip() for v in row.values()):
                 continue
-            rows.append((reader.line_num, {k: v or "" for k, v in row.items()}))
+            rows.append((reader.line_num, {k: csv_uncell(v or "") for k, v in row.items()}))
     except csv.Error as exc:
         raise UserError(
             f"Line {reader.line_num}: the CSV is malformed ({exc}). Nothing was imported."
@@ -132,7 +133,7 @@ def export_csv(rows: Iterable[Sequence[object]]) -> bytes:
     writer = csv.writer(out)
     writer.writerow(EXPORT_COLUMNS)
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(["" if v is None else csv_cell(v) for v in row])
     return out.getvalue().encode("utf-8")
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot.domain.text import echo
 from bot.errors import UserError
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -95,14 +96,14 @@ def search_timezones(query: str, limit: int = 25) -> list[tuple[str, str]]:
 def parse_day(value: str) -> int:
     day = value.strip().lower()
     if day not in WEEKDAYS:
-        raise UserError(f"`{value}` is not a day: use one of {', '.join(WEEKDAYS)}.")
+        raise UserError(f"`{echo(value)}` is not a day: use one of {', '.join(WEEKDAYS)}.")
     return WEEKDAYS.index(day)
 
 
 def parse_time(value: str) -> time:
     match = _TIME.match(value.strip())
     if not match:
-        raise UserError(f"`{value}` is not a time: use 24-hour HH:MM, such as `18:30`.")
+        raise UserError(f"`{echo(value)}` is not a time: use 24-hour HH:MM, such as `18:30`.")
     return time(int(match.group(1)), int(match.group(2)))
 
 

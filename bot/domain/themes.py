@@ -8,6 +8,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from bot.domain.text import echo
 from bot.errors import UserError
 
 
@@ -48,7 +49,7 @@ def parse_interests(raw: str | None, known: tuple[str, ...] | None = None) -> tu
         slug = item if item in known else by_name.get(item)
         if slug is None:
             raise UserError(
-                f"`{part.strip()}` is not a theme. Pick from the suggestions, for example "
+                f"`{echo(part)}` is not a theme. Pick from the suggestions, for example "
                 f"`{known[0]}, {known[-1]}`."
             )
         if slug not in chosen:

@@ -8,8 +8,10 @@ from datetime import date, datetime, timedelta
 from bot.db import Database, events, members
 from bot.db import guilds as guild_db
 from bot.domain import schedule
+from bot.domain.text import echo
 from bot.domain.themes import parse_interests
 from bot.errors import UserError
+from bot.services import stats
 
 FREQUENCIES = ("weekly", "biweekly", "monthly")
 
@@ -41,13 +43,16 @@ async def join(
     if timezone:
         timezone = schedule.canonical_timezone(timezone)
     chosen = parse_interests(interests)
-    freq = (frequency or "weekly").lower()
-    if freq not in FREQUENCIES:
-        raise UserError(f"`{frequency}` is not a frequency: use weekly, biweekly or monthly.")
+    freq = frequency.lower() if frequency else None  # None keeps the stored frequency
+    if freq is not None and freq not in FREQUENCIES:
+        raise UserError(f"`{echo(frequency)}` is not a frequency: use weekly, biweekly or monthly.")
     await guild_db.ensure(db, guild_id, now)
     tz = schedule.zone(await guild_db.timezone_of(db, guild_id))
     before = await members.get(db, guild_id, user_id)
     newly = before is None or before["status"] != "active"
+    if before is not None and newly:
+        # A rejoin would change past weeks' opted-in figures: freeze those first.
+        await stats.freeze_past_weeks(db, guild_id, now)
     async with db.transaction() as conn:
         await members.upsert_active(
             conn, guild_id, user_id, timezone=timezone, interests=",".join(chosen), frequency=freq, now=now

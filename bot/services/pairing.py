@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from bot.db import Database, events
+from bot.db import Database, events, round_repair
 from bot.db import guilds as guild_db
 from bot.db import members as member_db
 from bot.db import pairing as pairing_db
@@ -17,6 +17,7 @@ from bot.db import prompts as prompt_db
 from bot.domain import schedule
 from bot.domain.pairing import Candidate, RoundInput, RoundPlan, is_due, pair_key, plan_round
 from bot.errors import DeliveryProblem, UserError
+from bot.services import revalidation
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +106,13 @@ async def round_input(
             continue
         if row["skip_week"] == week or is_away(row, present):
             continue
-        paired = last_paired.get(row["user_id"])
-        if not is_due(row["frequency"], week_ordinal(paired) if paired else None, this_week):
+        # A round a member sat out counts as one they took part in, so whether a block made them sit out
+        # never changes when they are due next (which a moderator could otherwise read from a preview).
+        taken_part = [
+            w for w in (last_paired.get(row["user_id"]), row["last_sat_out_week"]) if w and w < week
+        ]
+        last = max(taken_part) if taken_part else None
+        if not is_due(row["frequency"], week_ordinal(last) if last else None, this_week):
             continue
         offset = None
         if row["timezone"]:
@@ -144,6 +150,8 @@ async def plan(
     if settings is None:
         raise UserError("Set up pairing first with `/setup pairing`.")
     week = schedule.week_key(now, settings.slot.tz)
+    if await pairing_db.round_for_week(db, guild_id, week) is not None:
+        week = schedule.shift_week(week, 1, settings.slot.tz)  # this week's ran: preview the next one
     present = await check_presence(db, guild_id, presence, now, save=False)
     data = await round_input(db, guild_id, week, seed if seed is not None else 0, settings, now, present)
     return week, await asyncio.to_thread(plan_round, data)
@@ -190,6 +198,7 @@ async def create_round(
         )
         if round_id is None:
             return RoundOutcome("already", week)
+        await round_repair.set_entered(conn, round_id, len(data.members))
         for group in result.groups:
             for user_id in group:
                 await events.record(
@@ -246,10 +255,17 @@ async def deliver_round(
     else:
         post = await prompt_db.post_for_week(db, guild_id, round_row["iso_week"])
         prompt_text = post["text"] if post else None
-    for group in await pairing_db.groups_of_round(db, round_id):
-        if group["thread_id"] is not None:
-            continue
+    # Whatever changed since the round was saved (blocks, leaves, pauses, exclusions, erasure) is honoured.
+    recheck = (guild_id, round_id, round_row["iso_week"], settings.slot)
+    await revalidation.recheck_round(db, *recheck, settings.group_size, settings.odd_policy)
+    for group in await _groups_to_open(db, round_id):
         members = await pairing_db.group_member_ids(db, group["id"])
+        if not members:
+            continue  # emptied when the round was checked again
+        if not await revalidation.group_still_valid(db, guild_id, members, *recheck[2:]):
+            if await revalidation.recheck_round(db, *recheck, settings.group_size, settings.odd_policy):
+                return await deliver_round(db, guild_id, round_id, open_group, find_thread, now)
+            continue
         item = GroupToOpen(
             guild_id,
             settings.channel_id,
@@ -272,6 +288,10 @@ async def deliver_round(
     await pairing_db.set_round_status(db, round_id, "delivered")
     await guild_db.set_problem(db, guild_id, "pairing", None)
     return "delivered"
+
+
+async def _groups_to_open(db: Database, round_id: int) -> list:
+    return [g for g in await pairing_db.groups_of_round(db, round_id) if g["thread_id"] is None]
 
 
 async def record_checkin(

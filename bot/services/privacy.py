@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.db import Database, events, members
+from bot.db import Database, events, footprint, members
 from bot.db import guilds as guild_db
 from bot.db import pairing as pairing_db
 from bot.db import privacy as privacy_db
 from bot.db import prompts as prompt_db
 from bot.domain import schedule
+from bot.services import stats
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +66,55 @@ async def export_member(db: Database, guild_id: int, user_id: int, now: datetime
     return json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8")
 
 
-async def forget_member(db: Database, guild_id: int, user_id: int) -> None:
+# What joining stores, said the same way in the join reply, the README and here.
+STORED_WHEN_JOINED = (
+    "your Discord user id; your timezone, interests and frequency; pauses and skips; the members you "
+    "blocked; your groups (week, thread, the other members) and check-in answers; prompts you suggested; "
+    "and participation events (joined, left, paused, paired, met / not yet / can't make it, left a "
+    "pairing, reported, wrote in the prompt thread, suggested a prompt). Never the content of a message"
+)
+KEPT_FOR_OTHERS = (
+    "Blocks other members placed on you, and a moderator's exclusion, are kept to protect others and are "
+    "shown to nobody."
+)
+_KINDS = {
+    "blocks": ("member you blocked", "members you blocked"),
+    "suggestions": ("prompt suggestion", "prompt suggestions"),
+    "groups": ("place in a pairing group", "places in pairing groups"),
+    "events": ("participation event", "participation events"),
+}
+
+
+async def stored_about(db: Database, guild_id: int, user_id: int) -> dict[str, int]:
+    """Counts of what is stored about the member here (settings, blocks, suggestions, groups, events)."""
+    return await footprint.counts(db, guild_id, user_id)
+
+
+def describe_stored(counts: dict[str, int]) -> str:
+    """One exact sentence about what is stored, from the counts; the same for members and non-members."""
+    parts = ["your settings"] if counts["settings"] else []
+    for key, (one, many) in _KINDS.items():
+        if counts[key]:
+            parts.append(f"{counts[key]} {one if counts[key] == 1 else many}")
+    if not parts:
+        return "Of your own data, nothing is stored about you in this server."
+    return (
+        "Stored about you in this server: " + ", ".join(parts) + ". `/exchange mydata` shows it all; "
+        "`/exchange forget` erases it."
+    )
+
+
+async def forget_member(db: Database, guild_id: int, user_id: int, now: datetime | None = None) -> None:
+    """Erase the member's data, then checkpoint so that it is gone from the WAL as well as the file
+    (secure_delete has already overwritten the freed space with zeros)."""
+    # Past weeks' published figures are frozen first, so the erasure does not show in them.
+    await stats.freeze_past_weeks(db, guild_id, now or datetime.now(UTC))
     await privacy_db.forget(db, guild_id, user_id)
+    if not await db.checkpoint():
+        log.warning(
+            "erasure done, but the write-ahead log could not be emptied yet (another reader is open); "
+            "the daily purge empties it"
+        )
     log.info("erased a member's data in a server at their request")
 
 
@@ -81,6 +129,8 @@ async def purge_expired(db: Database, now: datetime) -> tuple[int, int]:
         )
         total_events += removed_events
         total_rounds += removed_rounds
+    # Daily, whatever was removed: also empties the WAL of an erasure whose own checkpoint was blocked.
+    await db.checkpoint()
     if total_events or total_rounds:
         log.info("retention purge removed %d events and %d rounds", total_events, total_rounds)
     return total_events, total_rounds

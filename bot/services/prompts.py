@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.db import Database, events, members
+from bot.db import Database, events, members, prompt_import
 from bot.db import guilds as guild_db
 from bot.db import prompts as prompt_db
 from bot.domain import prompt_files, schedule
@@ -20,6 +22,7 @@ __all__ = ["DeliveryProblem"]
 log = logging.getLogger(__name__)
 
 MAX_PENDING_PER_MEMBER = 3
+IMPORT_CHUNK = 250  # rows per transaction while an import is staged
 PAGE_SIZE = 10
 STATUSES = ("active", "retired", "pending")
 
@@ -156,7 +159,8 @@ class ImportResult:
 async def import_file(db: Database, guild_id: int, filename: str, data: bytes, now: datetime) -> ImportResult:
     """All or nothing: a bad row raises (nothing added); duplicates are skipped and counted."""
     slugs = [t.slug for t in await server_themes(db, guild_id, now)]
-    rows = prompt_files.parse_prompt_file(filename, data, slugs)
+    # Parsing a 1 MB file is CPU work: off the event loop.
+    rows = await asyncio.to_thread(prompt_files.parse_prompt_file, filename, data, slugs)
     seen = {prompt_files.normalise(t) for t in await prompt_db.all_texts(db, guild_id)}
     fresh = []
     for row in rows:
@@ -164,19 +168,22 @@ async def import_file(db: Database, guild_id: int, filename: str, data: bytes, n
         if key not in seen:
             seen.add(key)
             fresh.append(row)
-    async with db.transaction() as conn:
-        for row in fresh:
-            await prompt_db.insert(
-                conn,
-                guild_id,
-                theme=row.theme,
-                text=row.text,
-                content_note=row.content_note,
-                status="active",
-                source="import",
-                now=now,
+    if not fresh:
+        return ImportResult(0, len(rows))
+    # Staged in chunks, each its own short transaction, so other servers' commands get the write lock in
+    # between; then published in one statement, so the import is still all or nothing.
+    batch = secrets.token_hex(8)
+    await prompt_import.drop_stale(db, now)
+    try:
+        for start in range(0, len(fresh), IMPORT_CHUNK):
+            chunk = fresh[start : start + IMPORT_CHUNK]
+            await prompt_import.stage(
+                db, batch, guild_id, [(r.line, r.theme, r.text, r.content_note) for r in chunk], now
             )
-    return ImportResult(len(fresh), len(rows) - len(fresh))
+        added = await prompt_import.publish(db, batch, guild_id, now)
+    finally:
+        await asyncio.shield(prompt_import.discard(db, batch))
+    return ImportResult(added, len(rows) - added)
 
 
 async def export_file(db: Database, guild_id: int, now: datetime) -> bytes:

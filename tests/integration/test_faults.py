@@ -48,7 +48,7 @@ async def test_rate_limits_and_server_errors_delay_but_do_not_double(fake, serve
     fake.fail("POST", r"^/channels/\d+/messages$", 502, count=1)
     await ask(fake, g, mod, "setup pairing", {"channel": server["pairs"], "day": "sunday", "time": "23:00"})
     reply = await ask(fake, g, mod, "pairing run-now", timeout=20)
-    assert "2 groups" in reply.text and "Delivery stopped" not in reply.text
+    assert "4 members take part" in reply.text and "Delivery stopped" not in reply.text
     threads = fake.threads_in(server["pairs"], PRIVATE)
     assert len(threads) == 2
     assert all(sum(1 for m in fake.channel_messages(t) if m.buttons()) == 1 for t in threads)

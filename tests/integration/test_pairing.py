@@ -51,7 +51,7 @@ def intro(fake, thread):
 async def test_run_now_opens_three_pairs_and_a_trio_apart_from_blocks(fake, runner, nine):
     g, mod, people = nine["guild"], nine["mod"], nine["members"]
     reply = await ask(fake, g, mod, "pairing run-now")
-    assert "4 groups (3 of 2, 1 of 3) for 9 members" in reply.text and "0 blocked" in reply.text
+    assert "9 members take part, in groups of 2" in reply.text and "blocked" not in reply.text
     threads = fake.threads_in(nine["pairs"], PRIVATE)
     assert sorted(len(fake.thread_members[t.id] - {fake.bot_user.id}) for t in threads) == [2, 2, 2, 3]
     names = {m.user.name for m in people}
@@ -74,7 +74,7 @@ async def test_run_now_opens_three_pairs_and_a_trio_apart_from_blocks(fake, runn
 async def test_preview_shows_aggregates_only_and_saves_nothing(fake, nine):
     g, mod = nine["guild"], nine["mod"]
     reply = await ask(fake, g, mod, "pairing preview")
-    assert "4 groups" in reply.text and "Nothing was saved" in reply.text
+    assert "9 members take part" in reply.text and "Nothing was saved" in reply.text
     assert not any(f"<@{m.id}>" in reply.text for m in nine["members"])
     assert fake.threads_in(nine["pairs"]) == []
     with pytest.raises(CommandHidden):
@@ -138,7 +138,7 @@ async def test_member_who_left_the_server_is_in_no_group_and_nobody_is_told(fake
     gone = people[5]
     fake.remove_member(g, gone)
     reply = await ask(fake, g, mod, "pairing run-now")
-    assert "for 8 members" in reply.text
+    assert "8 members take part" in reply.text
     # Asked through the gateway (no privileged intent), at most 100 ids a request, the departed one among them.
     asked = [int(u) for r in fake.member_requests for u in r["user_ids"]]
     assert gone.id in asked and all(len(r["user_ids"]) <= 100 for r in fake.member_requests)
@@ -157,15 +157,15 @@ async def test_departed_member_is_set_aside_not_erased_and_comes_back(fake, runn
     g, mod, people = nine["guild"], nine["mod"], nine["members"]
     gone = people[4]
     fake.remove_member(g, gone)
-    assert "for 8 members" in (await ask(fake, g, mod, "pairing preview")).text
+    assert "8 members take part" in (await ask(fake, g, mod, "pairing preview")).text
     await ask(fake, g, mod, "pairing run-now")
     # They come back to the server and use the bot: their settings were kept and they are paired again.
     fake.members[g["id"]][gone.id] = gone
     status = await ask(fake, g, gone, "exchange status")
     assert "You are in pairing" in status.text
     clock.moment += timedelta(days=7)
-    assert "for 9 members" in (await ask(fake, g, mod, "pairing preview")).text
-    assert "for 9 members" in (await ask(fake, g, mod, "pairing run-now")).text
+    assert "9 members take part" in (await ask(fake, g, mod, "pairing preview")).text
+    assert "9 members take part" in (await ask(fake, g, mod, "pairing run-now")).text
 
 
 async def test_a_round_in_which_nobody_left_tells_nobody_anything(fake, runner, nine):
@@ -283,7 +283,7 @@ async def test_paused_skipping_and_excluded_members_are_not_paired(fake, runner,
     await ask(fake, g, people[3], "exchange skip")
     await ask(fake, g, mod, "pairing exclude", {"member": people[4]})
     reply = await ask(fake, g, mod, "pairing run-now")
-    assert "for 6 members" in reply.text
+    assert "6 members take part" in reply.text
     paired = set().union(*(fake.thread_members[t.id] for t in fake.threads_in(nine["pairs"], PRIVATE)))
     assert not {people[2].id, people[3].id, people[4].id} & paired
 
@@ -298,7 +298,7 @@ async def test_sit_out_policy_tells_the_member_privately(fake, runner, nine):
         {"channel": nine["pairs"], "day": "friday", "time": "18:00", "odd_policy": "sit_out"},
     )
     reply = await ask(fake, g, mod, "pairing run-now")
-    assert "1 sitting out" in reply.text
+    assert "9 members take part" in reply.text and "sits out" in reply.text
     dms = [c for c in fake.channels.values() if c.type == 1]
     assert len(dms) == 1 and "sit out" in fake.channel_messages(dms[0])[0].content
 
@@ -309,7 +309,7 @@ async def test_exclude_and_include_replies(fake, runner, nine):
     assert "already excluded" in (await ask(fake, g, mod, "pairing exclude", {"member": ana})).text
     assert "can be paired again" in (await ask(fake, g, mod, "pairing include", {"member": ana})).text
     assert "was not excluded" in (await ask(fake, g, mod, "pairing include", {"member": ana})).text
-    assert "for 9 members" in (await ask(fake, g, mod, "pairing preview")).text
+    assert "9 members take part" in (await ask(fake, g, mod, "pairing preview")).text
 
 
 async def test_presence_is_asked_a_hundred_ids_at_a_time(fake, runner, nine):

@@ -27,7 +27,7 @@ def test_small_counts_in_a_big_week_are_masked_but_zero_and_big_ones_shown():
 
 
 def test_empty_week_and_outputs():
-    rows = [WeekFigures("2026-W42", 0, 0, 0, 0, 0), WeekFigures("2026-W43", 10, 8, 4, 6, 5)]
+    rows = [WeekFigures("2026-W42", 0, 0, 0, 0, 0), WeekFigures("2026-W43", 12, 9, 4, 6, 5)]
     assert shown(rows[0])["checkin_response_rate"] == "-"
-    assert to_csv(rows).decode().splitlines()[2] == "2026-W43,10,8,4,75%,5"
+    assert to_csv(rows).decode().splitlines()[2] == "2026-W43,12,9,4,67%,5"
     assert render_chart(rows).startswith(b"\x89PNG")

@@ -360,8 +360,8 @@ class PairingDelivery(commands.Cog):
                 await dm.send(f"Bridges report from {server}:\n{text}"[:2000], allowed_mentions=NO_MENTIONS)
                 await reply(
                     interaction,
-                    "Thank you. This server has no private report channel set up, so your report went to the "
-                    "server owner by direct message; the others in your group are not told.",
+                    "Thank you. This server has no moderators-only report channel I can post in, so your report "
+                    "went to the server owner by direct message; the others in your group are not told.",
                 )
                 return
             except discord.HTTPException as exc:

@@ -330,7 +330,7 @@ class PairingDelivery(commands.Cog):
         """Deliver a report where only moderators read it, and tell the reporter truthfully where it went.
 
         First the server's report channel, if it is still hidden from @everyone and the bot can post there;
-        else a direct message to the server owner. A role ping is never the delivery: a role mention reaches
+        else a direct message to the server owner; else a private thread that mentions the owner. A role ping is never the delivery: a role mention reaches
         nobody in a private thread unless the role is mentionable, and it would tell a whole role at once."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         guild_id = interaction.guild_id or 0
@@ -363,18 +363,44 @@ class PairingDelivery(commands.Cog):
                 await dm.send(f"Bridges report from {server}:\n{text}"[:2000], allowed_mentions=NO_MENTIONS)
                 await reply(
                     interaction,
-                    "Thank you. This server has no private report channel set up, so your report went to the "
-                    "server owner by direct message; the others in your group are not told.",
+                    "Thank you. This server has no moderators-only report channel I can post in, so your report "
+                    "went to the server owner by direct message; the others in your group are not told.",
                 )
                 return
             except discord.HTTPException as exc:
                 log.warning("could not send a report to the server owner (%s)", exc.status)
+            if await self._report_in_owner_thread(guild_id, owner_id, text):
+                await reply(
+                    interaction,
+                    "Thank you. This server has no moderators-only report channel I can post in and its owner "
+                    "does not accept direct messages, so your report went to the server owner in a new private "
+                    "thread (only they and moderators who manage threads can see it); the others in your group "
+                    "are not told.",
+                )
+                return
         await reply(
             interaction,
             "I could not deliver your report: this server has no private report channel I can post in, and "
-            "the server owner does not accept direct messages from me. Please contact a moderator directly. "
-            "Nobody in your group was told.",
+            "I could not reach the server owner. Please contact a moderator directly. Nobody in your group was "
+            "told.",
         )
+
+    async def _report_in_owner_thread(self, guild_id: int, owner_id: int, text: str) -> bool:
+        """Last resort: a private thread in the pairing channel that mentions the owner, which adds them (an
+        owner can view every channel). Nobody else is added; moderators with Manage Threads can see it."""
+        settings = await pairing.pairing_settings(self.bot.db, guild_id)
+        if settings is None:
+            return False
+        try:
+            channel = await self._pairing_channel(settings.channel_id)
+            thread = await channel.create_thread(
+                name="Bridges report", type=discord.ChannelType.private_thread, invitable=False
+            )
+            await thread.send(f"<@{owner_id}> {text}"[:2000], allowed_mentions=mentions_for([owner_id]))
+        except (discord.HTTPException, DeliveryProblem) as exc:
+            log.warning("could not open a report thread for the server owner (%s)", type(exc).__name__)
+            return False
+        return True
 
     async def _usable_report_channel(self, channel_id: int | None) -> discord.abc.Messageable | None:
         """The report channel, if it is set and still fit for reports (checked again: it may have changed)."""

@@ -33,10 +33,12 @@ async def two(fake, runner, world):
     return w
 
 
-async def report(fake, w, words="They kept asking where I live."):
+async def report(fake, w, words="They kept asking where I live.", after_round=None):
     g = w["guild"]
     await ask(fake, g, w["mod"], "pairing run-now")
     thread = fake.threads_in(w["pairs"], PRIVATE)[0]
+    if after_round is not None:
+        after_round()
     reporter = w["members"][0]
     intro = next(m for m in fake.channel_messages(thread) if m.buttons())
     modal = await (await fake.click(g, reporter, intro, "Report to moderators")).wait_modal()
@@ -63,11 +65,26 @@ async def test_without_a_report_channel_the_owner_gets_it_by_direct_message(fake
     assert len(fake.threads_in(two["pairs"], PRIVATE)) == 1
 
 
-async def test_owner_who_refuses_direct_messages_means_the_reporter_is_told_the_truth(fake, two):
+async def test_owner_who_refuses_direct_messages_gets_it_in_a_private_thread(fake, two):
+    g = two["guild"]
+    fake.owner(g).dms = False
+    pair_thread, done = await report(fake, two)
+    assert "private thread" in done.text and "server owner" in done.text and done.ephemeral
+    assert direct_messages(fake) == []
+    report_thread = next(t for t in fake.threads_in(two["pairs"], PRIVATE) if t.id != pair_thread.id)
+    assert fake.thread_members[report_thread.id] == {fake.bot_user.id, g["owner_id"]}
+    note = fake.channel_messages(report_thread)[0]
+    assert "where I live" in note.content and [int(u) for u in note.allowed_mentions["users"]] == [
+        g["owner_id"]
+    ]
+    assert not any(fake.permissions_in(report_thread, m) & p.VIEW_CHANNEL for m in two["members"])
+
+
+async def test_a_report_nobody_can_receive_is_not_called_delivered(fake, two):
     fake.owner(two["guild"]).dms = False
-    _, done = await report(fake, two)
+    _, done = await report(fake, two, after_round=lambda: fake.deny(two["pairs"], p.CREATE_PRIVATE_THREADS))
     assert "could not deliver your report" in done.text and "contact a moderator" in done.text
-    assert "have been told" not in done.text
+    assert "Thank you" not in done.text
     assert direct_messages(fake) == []
 
 

@@ -10,7 +10,7 @@ from discord import app_commands
 from bot.db import guilds as guild_db
 from bot.domain import schedule
 from bot.errors import UserError
-from bot.services import privacy
+from bot.services import privacy, prompts
 from cogs.common import NO_MENTIONS, WEEKDAY_CHOICES, ModeratorCog, timezone_choices
 from cogs.scheduler import PROMPT_PERMISSIONS, Scheduler, missing_permissions, permission_names
 
@@ -186,6 +186,42 @@ class Setup(
                 notes.append(f"Note: the last {kind} delivery failed: {row[f'{kind}_problem']}.")
         return notes
 
+    async def pack_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Suggests pack keys for the last item of a comma-separated list, keeping the ones before it."""
+        done, _, last = current.rpartition(",")
+        prefix = f"{done}, " if done else ""
+        needle = last.strip().lower()
+        packs = await prompts.calendar_packs(self.bot.db, interaction.guild_id or 0, self.bot.now())
+        keys = ["none", *(p.key for p in packs)]
+        hits = [k for k in keys if needle in k][:25]
+        return [app_commands.Choice(name=(prefix + k)[:100], value=(prefix + k)[:100]) for k in hits]
+
+    @app_commands.command(
+        name="calendar", description="Opt in to dated prompt packs (cultural and community calendar)"
+    )
+    @app_commands.describe(
+        packs="Comma-separated pack names, such as lunar-new-year, pride-month; none turns them off"
+    )
+    async def calendar(self, interaction: discord.Interaction, packs: str) -> None:
+        assert interaction.guild_id is not None
+        now = self.bot.now()
+        chosen = await prompts.set_calendar_packs(self.bot.db, interaction.guild_id, packs, now)
+        if not chosen:
+            text = "Calendar packs are off: every week gets a prompt from the rotation."
+        else:
+            by_key = {p.key: p for p in await prompts.calendar_packs(self.bot.db, interaction.guild_id, now)}
+            listed = "\n".join(f"- **{by_key[k].name}** (`{k}`): {by_key[k].when}" for k in chosen)
+            text = (
+                f"Calendar packs on:\n{listed}\nIn the week of each date (server timezone), the weekly post "
+                "is that pack's prompt instead of the rotation's. When two fall in the same week, the first "
+                "listed is posted."
+            )
+        await interaction.response.send_message(text[:2000], ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    calendar.autocomplete("packs")(pack_choices)
+
     @app_commands.command(name="moderator-role", description="Let a role use the moderator commands")
     @app_commands.describe(role="Members with this role may use /setup, /prompts, /pairing and /stats")
     async def moderator_role(self, interaction: discord.Interaction, role: discord.Role) -> None:
@@ -250,6 +286,8 @@ class Setup(
         if row["report_channel_id"]:
             lines.append(f"**Reports go to:** <#{row['report_channel_id']}>")
         lines.append(f"**Participation log kept for:** {row['retention_weeks']} weeks")
+        packs = row["calendar_packs"].replace(",", ", ") or "none (`/setup calendar`)"
+        lines.append(f"**Calendar packs:** {packs}")
         await interaction.response.send_message(
             "\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS
         )

@@ -12,9 +12,33 @@ class Candidate:
     id: int
     theme: str
     times_posted: int
+    depth: str = "medium"
 
 
-def next_prompt(active: Sequence[Candidate], theme_history: Sequence[str]) -> Candidate | None:
+DEPTHS = ("light", "medium", "deep")
+LIGHT_ONLY_WEEKS = 4  # a server's first posts ask little of anyone
+NO_DEEP_WEEKS = 8  # then light and medium; deep ones only after this many posts
+
+
+def allowed_depths(depth_history: Sequence[str]) -> tuple[str, ...]:
+    """The depths the next post may have, given the depths posted so far (oldest first).
+
+    Light first in a server's life, then light and medium, then a mix in which a deep prompt never
+    follows another deep one.
+    """
+    posted = len(depth_history)
+    if posted < LIGHT_ONLY_WEEKS:
+        return ("light",)
+    if posted < NO_DEEP_WEEKS:
+        return ("light", "medium")
+    if depth_history[-1] == "deep":
+        return ("light", "medium")
+    return DEPTHS
+
+
+def next_prompt(
+    active: Sequence[Candidate], theme_history: Sequence[str], depth_history: Sequence[str] | None = None
+) -> Candidate | None:
     """Pick the next prompt to post.
 
     - Never repeat a prompt until every active prompt has been posted: only the least-posted prompts qualify.
@@ -22,11 +46,16 @@ def next_prompt(active: Sequence[Candidate], theme_history: Sequence[str]) -> Ca
     - Among the rest, the theme with the most prompts still waiting (so no theme is left alone at the end of
       a cycle), then the theme posted longest ago, then library order, then the lowest id.
       `theme_history` is the themes posted so far, oldest first.
+    - When `depth_history` is given (the depths posted so far, oldest first), only the depths
+      `allowed_depths` names qualify, unless no waiting prompt has one of them.
     """
     if not active:
         return None
     fewest = min(c.times_posted for c in active)
     pool = [c for c in active if c.times_posted == fewest]
+    if depth_history is not None:
+        depths = allowed_depths(depth_history)
+        pool = [c for c in pool if c.depth in depths] or pool
     waiting = Counter(c.theme for c in pool)  # counted before excluding last week's theme
     last_theme = theme_history[-1] if theme_history else None
     others = [c for c in pool if c.theme != last_theme]

@@ -10,7 +10,7 @@ from datetime import datetime
 from bot.db import Database, events, members
 from bot.db import guilds as guild_db
 from bot.db import prompts as prompt_db
-from bot.domain import prompt_files, schedule
+from bot.domain import calendar, prompt_files, schedule
 from bot.domain.rotation import Candidate, next_prompt
 from bot.domain.themes import Theme, library, shipped_themes
 from bot.errors import DeliveryProblem, UserError
@@ -61,9 +61,15 @@ async def ensure_library(db: Database, guild_id: int, now: datetime) -> None:
         return
     await guild_db.ensure(db, guild_id, now)
     async with db.transaction() as conn:
-        seeded = await prompt_db.seed_library(conn, guild_id, shipped_themes(), library()["prompts"], now)
+        seeded = await prompt_db.seed_library(conn, guild_id, shipped_themes(), shipped_prompts(), now)
     if seeded:
         log.info("loaded the prompt library for a server")
+
+
+def shipped_prompts() -> list[dict]:
+    """Every prompt of the shipped library: the weekly rotation, then the calendar packs' prompts."""
+    data = library()
+    return [*data["prompts"], *data.get("calendar", [])]
 
 
 async def server_themes(db: Database, guild_id: int, now: datetime) -> list[Theme]:
@@ -175,6 +181,10 @@ async def import_file(db: Database, guild_id: int, filename: str, data: bytes, n
                 status="active",
                 source="import",
                 now=now,
+                pair_text=row.pair_text,
+                depth=row.depth,
+                pack=row.pack,
+                pack_date=row.pack_date,
             )
     return ImportResult(len(fresh), len(rows) - len(fresh))
 
@@ -255,6 +265,56 @@ async def current(db: Database, guild_id: int, now: datetime) -> CurrentPrompt |
     return CurrentPrompt(week, row["text"], theme, row["content_note"], row["thread_id"], row["channel_id"])
 
 
+async def calendar_choice(db: Database, guild_id: int, week: str, enabled_raw: str) -> Candidate | None:
+    """The calendar prompt that replaces this week's rotation prompt, if a chosen pack's date is in it."""
+    enabled = [k for k in enabled_raw.split(",") if k]
+    if not enabled:
+        return None
+    due = calendar.due_in_week(week, enabled, await prompt_db.custom_pack_dates(db, guild_id))
+    for occasion in due:
+        rows = await prompt_db.pack_candidates(db, guild_id, occasion.pack)
+        if rows:
+            r = rows[0]
+            return Candidate(r["id"], r["theme"], r["times_posted"], r["depth"])
+    return None
+
+
+@dataclass(frozen=True)
+class CalendarPack:
+    key: str
+    name: str
+    when: str
+    enabled: bool
+
+
+async def calendar_packs(db: Database, guild_id: int, now: datetime) -> list[CalendarPack]:
+    """Every pack this server can choose: the shipped ones, then its own (from imported prompts)."""
+    await ensure_library(db, guild_id, now)
+    row = await guild_db.get(db, guild_id)
+    enabled = set((row["calendar_packs"] if row else "").split(",")) - {""}
+    packs = [CalendarPack(p.key, p.name, p.when, p.key in enabled) for p in calendar.SHIPPED_PACKS]
+    custom = await prompt_db.custom_pack_dates(db, guild_id)
+    for key in sorted(custom):
+        if key not in calendar.SHIPPED_BY_KEY:
+            packs.append(CalendarPack(key, key, ", ".join(custom[key]), key in enabled))
+    return packs
+
+
+async def set_calendar_packs(db: Database, guild_id: int, raw: str, now: datetime) -> tuple[str, ...]:
+    """Turn on exactly the packs named in `raw` (comma-separated keys, or `none`)."""
+    known = [p.key for p in await calendar_packs(db, guild_id, now)]
+    chosen = calendar.order_packs(calendar.parse_pack_list(raw, known), known)
+    wanted = [p for p in library().get("calendar", []) if p["pack"] in chosen]
+    async with db.transaction() as conn:
+        # A server whose library was loaded before the calendar existed gets the shipped packs it turns on.
+        have = await prompt_db.packs_present(conn, guild_id)
+        missing = [p for p in wanted if p["pack"] not in have]
+        if missing:
+            await prompt_db.insert_library_prompts(conn, guild_id, missing, now)
+    await guild_db.set_value(db, guild_id, "calendar_packs", ",".join(chosen))
+    return chosen
+
+
 async def post_weekly(
     db: Database,
     guild_id: int,
@@ -285,11 +345,17 @@ async def post_weekly(
     if existing is not None and existing["status"] == "posted":
         return PostOutcome("already", week, existing["thread_id"])
     if existing is None:
-        candidates = [
-            Candidate(r["id"], r["theme"], r["times_posted"])
-            for r in await prompt_db.rotation_candidates(db, guild_id)
-        ]
-        choice = next_prompt(candidates, await prompt_db.posted_themes(db, guild_id))
+        choice = await calendar_choice(db, guild_id, week, settings["calendar_packs"])
+        if choice is None:
+            candidates = [
+                Candidate(r["id"], r["theme"], r["times_posted"], r["depth"])
+                for r in await prompt_db.rotation_candidates(db, guild_id)
+            ]
+            choice = next_prompt(
+                candidates,
+                await prompt_db.posted_themes(db, guild_id),
+                await prompt_db.posted_depths(db, guild_id),
+            )
         if choice is None:
             return PostOutcome("empty", week)
         async with db.transaction() as conn:

@@ -65,7 +65,58 @@ def test_control_characters_are_removed_but_lines_kept():
 
 
 def test_export_then_parse_round_trip():
-    data = export_csv([(1, "stories", "Tell us, please: what is home?", None, "active", 2)])
+    data = export_csv(
+        [
+            (
+                1,
+                "stories",
+                "Tell us, please: what is home?",
+                "Ask each other: what is home?",
+                "light",
+                None,
+                "active",
+                None,
+                None,
+                2,
+            ),
+            (
+                2,
+                "family",
+                "Share a dish from a festival.",
+                None,
+                "deep",
+                "Loss",
+                "retired",
+                "diwali",
+                None,
+                0,
+            ),
+            (
+                3,
+                "family",
+                "What do you eat on the day?",
+                None,
+                "medium",
+                None,
+                "active",
+                "our-day",
+                "04-02",
+                1,
+            ),
+        ]
+    )
     rows = parse_prompt_file("prompts.csv", data, THEMES)
     assert rows[0].text == "Tell us, please: what is home?"
+    assert (rows[0].pair_text, rows[0].depth, rows[0].pack) == (
+        "Ask each other: what is home?",
+        "light",
+        None,
+    )
+    assert (rows[1].pair_text, rows[1].depth, rows[1].content_note, rows[1].pack) == (
+        None,
+        "deep",
+        "Loss",
+        "diwali",
+    )
+    assert (rows[2].pack, rows[2].pack_date) == ("our-day", "04-02")
     assert json.loads(json.dumps(rows[0].theme)) == "stories"

@@ -92,10 +92,22 @@ async def _ensure_new(db: Database, guild_id: int, text: str) -> None:
         raise UserError("That prompt is already in this server's library.")
 
 
-async def add(db: Database, guild_id: int, theme: str, text: str, note: str | None, now: datetime) -> int:
+async def add(
+    db: Database,
+    guild_id: int,
+    theme: str,
+    text: str,
+    note: str | None,
+    now: datetime,
+    *,
+    depth: str = "medium",
+    pair_text: str | None = None,
+) -> int:
     chosen = await _theme(db, guild_id, theme, now)
     body = prompt_files.validate_text(text)
     cleaned_note = prompt_files.validate_note(note)
+    chosen_depth = prompt_files.validate_depth(depth)
+    pair = prompt_files.validate_text(pair_text, "The pair text") if pair_text else None
     await _ensure_new(db, guild_id, body)
     async with db.transaction() as conn:
         return await prompt_db.insert(
@@ -107,6 +119,8 @@ async def add(db: Database, guild_id: int, theme: str, text: str, note: str | No
             status="active",
             source="moderator",
             now=now,
+            pair_text=pair,
+            depth=chosen_depth,
         )
 
 

@@ -211,3 +211,27 @@ async def test_turning_a_pack_on_gives_an_older_library_its_prompts(fake, runner
     rows = await db.fetchall("SELECT text FROM prompts WHERE guild_id = ? AND pack = 'diwali'", (g["id"],))
     assert {r["text"] for r in rows} == pack_texts("diwali")
     assert len(prompt_service.shipped_prompts()) == len(library()["prompts"]) + len(library()["calendar"])
+
+
+async def test_a_moderator_adds_a_prompt_with_its_depth_and_pair_wording(fake, server):
+    g, mod = server["guild"], server["mod"]
+    added = await ask(
+        fake,
+        g,
+        mod,
+        "prompts add",
+        {
+            "theme": "family",
+            "text": "Which family recipe would you save from a fire?",
+            "depth": "deep",
+            "pair_text": "Ask each other which family recipe you would save first.",
+        },
+    )
+    assert "Added prompt #" in added.text
+    export = await ask(fake, g, mod, "prompts export")
+    rows = list(csv.DictReader(io.StringIO(export.files[0][1].decode())))
+    row = next(r for r in rows if r["text"] == "Which family recipe would you save from a fire?")
+    assert (row["depth"], row["pair_text"]) == (
+        "deep",
+        "Ask each other which family recipe you would save first.",
+    )

@@ -153,3 +153,13 @@ def test_every_shipped_pack_has_prompts_and_every_dated_prompt_a_shipped_pack():
     assert min(packs.values()) >= 2
     # A day of remembrance is not met with a light, cheerful prompt.
     assert {p["depth"] for p in dated() if p["pack"] == "trans-remembrance"} <= {"medium", "deep"}
+
+
+def test_the_readme_describes_the_library_as_it_is():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    depths = Counter(p["depth"] for p in rotation())
+    assert f"({len(rotation())} weekly prompts over 16 themes" in readme
+    assert f"and {len(dated())} calendar prompts" in readme
+    assert f"`light` ({depths['light']}), `medium` ({depths['medium']}) or `deep` ({depths['deep']})" in readme
+    for pack in calendar.SHIPPED_PACKS:
+        assert f"| `{pack.key}` |" in readme

@@ -160,6 +160,8 @@ def test_the_readme_describes_the_library_as_it_is():
     depths = Counter(p["depth"] for p in rotation())
     assert f"({len(rotation())} weekly prompts over 16 themes" in readme
     assert f"and {len(dated())} calendar prompts" in readme
-    assert f"`light` ({depths['light']}), `medium` ({depths['medium']}) or `deep` ({depths['deep']})" in readme
+    assert (
+        f"`light` ({depths['light']}), `medium` ({depths['medium']}) or `deep` ({depths['deep']})" in readme
+    )
     for pack in calendar.SHIPPED_PACKS:
         assert f"| `{pack.key}` |" in readme

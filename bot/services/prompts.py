@@ -33,6 +33,7 @@ class PromptToPost:
     theme: Theme
     text: str
     content_note: str | None
+    occasion: str | None = None  # the calendar pack's name, for a dated prompt
 
 
 @dataclass(frozen=True)
@@ -293,6 +294,14 @@ async def calendar_choice(db: Database, guild_id: int, week: str, enabled_raw: s
     return None
 
 
+def occasion_name(pack: str | None) -> str | None:
+    """How a dated post names its occasion: the shipped pack's name, or a server's own pack key."""
+    if pack is None:
+        return None
+    shipped = calendar.SHIPPED_BY_KEY.get(pack)
+    return shipped.name if shipped else pack
+
+
 @dataclass(frozen=True)
 class CalendarPack:
     key: str
@@ -392,6 +401,7 @@ async def post_weekly(
         theme,
         existing["text"],
         existing["content_note"],
+        occasion_name(existing["pack"]),
     )
     try:
         published = await publish(item)

@@ -66,6 +66,7 @@ async def test_a_pack_replaces_the_rotation_in_the_week_of_its_date_in_the_serve
     await fake.wait_for(lambda: posts(fake, server["prompts"]), what="the week's post")
     first = posts(fake, server["prompts"])[0].embeds[0]
     assert first["description"] in pack_texts("lunar-new-year")
+    assert first["title"].startswith("Lunar New Year · ")
     assert first["footer"]["text"].startswith("Week 2026-W08 ")
     current = await ask(fake, g, server["members"][0], "prompt current")
     assert first["description"] in current.text
@@ -79,6 +80,7 @@ async def test_a_pack_replaces_the_rotation_in_the_week_of_its_date_in_the_serve
     clock.moment = datetime(2026, 2, 23, 9, 0, tzinfo=UTC)
     await runner.restart()
     await fake.wait_for(lambda: len(posts(fake, server["prompts"])) == 2, what="the next week's post")
+    assert posts(fake, server["prompts"])[1].embeds[0]["title"].startswith("This week's prompt · ")
     second = posts(fake, server["prompts"])[1].embeds[0]["description"]
     assert second not in pack_texts("lunar-new-year")
     assert shipped(second)["depth"] == "light" and "pack" not in shipped(second)
@@ -235,3 +237,11 @@ async def test_a_moderator_adds_a_prompt_with_its_depth_and_pair_wording(fake, s
         "deep",
         "Ask each other which family recipe you would save first.",
     )
+
+
+async def test_pack_names_autocomplete_item_by_item(fake, server):
+    g, mod = server["guild"], server["mod"]
+    choices = await fake.autocomplete(g, mod, "setup calendar", {"packs": "diwali, trans"}, "packs")
+    assert [c["value"] for c in choices] == ["diwali, trans-visibility", "diwali, trans-remembrance"]
+    choices = await fake.autocomplete(g, mod, "setup calendar", {"packs": "no"}, "packs")
+    assert "none" in [c["value"] for c in choices]

@@ -5,7 +5,8 @@ Columns (only `theme` and `text` are required; others may be left empty, unknown
 `depth` (`light`, `medium`, `deep`; empty: medium), `content_note`, and for dated prompts `pack` (a calendar
 pack key such as `lunar-new-year`, or a new one of the server's own) with `date` (`MM-DD` every year or
 `YYYY-MM-DD` once; required for a server's own pack, not allowed for a shipped one, whose date is computed).
-`id`, `status` and `times_posted` come with an export and are ignored on import.
+`id`, `status` and `times_posted` come with an export and are ignored on import. The shipped library file
+(`bot/data/library.json`) imports as it is.
 """
 
 from __future__ import annotations
@@ -176,6 +177,9 @@ def _json_rows(text: str) -> Iterable[tuple[int, dict[str, str]]]:
         raise UserError(
             f"Line {exc.lineno}: the JSON is malformed ({exc.msg}). Nothing was imported."
         ) from exc
+    if isinstance(data, dict) and isinstance(data.get("prompts"), list):
+        # The shipped library file itself: a server set up with an older library can import the new one.
+        data = [*data["prompts"], *(data.get("calendar") or [])]
     if not isinstance(data, list):
         raise UserError("The JSON must be a list of objects with `theme` and `text`. Nothing was imported.")
     rows = []

@@ -245,3 +245,22 @@ async def test_pack_names_autocomplete_item_by_item(fake, server):
     assert [c["value"] for c in choices] == ["diwali, trans-visibility", "diwali, trans-remembrance"]
     choices = await fake.autocomplete(g, mod, "setup calendar", {"packs": "no"}, "packs")
     assert "none" in [c["value"] for c in choices]
+
+
+async def test_a_server_with_an_older_library_imports_the_new_one(fake, runner, server):
+    from importlib import resources
+
+    g, mod = server["guild"], server["mod"]
+    data = (resources.files("bot.data") / "library.json").read_bytes()
+    total = len(prompt_service.shipped_prompts())
+    upload = fake.upload("library.json", data, "application/json")
+    assert (
+        f"Imported 0 prompts; skipped {total}"
+        in (await ask(fake, g, mod, "prompts import", {"file": upload})).text
+    )
+
+    # As if the library had been loaded before this one existed: keep one prompt, drop the rest.
+    await runner.bot.db.execute("DELETE FROM prompts WHERE guild_id = ? AND id > 1", (g["id"],))
+    upload = fake.upload("library.json", data, "application/json")
+    reply = await ask(fake, g, mod, "prompts import", {"file": upload})
+    assert f"Imported {total - 1} prompts; skipped 1" in reply.text

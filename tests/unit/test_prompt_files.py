@@ -120,3 +120,16 @@ def test_export_then_parse_round_trip():
     )
     assert (rows[2].pack, rows[2].pack_date) == ("our-day", "04-02")
     assert json.loads(json.dumps(rows[0].theme)) == "stories"
+
+
+def test_the_shipped_library_file_imports_as_it_is():
+    from importlib import resources
+
+    from bot.domain.themes import library
+
+    data = (resources.files("bot.data") / "library.json").read_bytes()
+    rows = parse_prompt_file("library.json", data, [t["slug"] for t in library()["themes"]])
+    assert len(rows) == len(library()["prompts"]) + len(library()["calendar"])
+    dated = [r for r in rows if r.pack]
+    assert {r.pack for r in dated} >= {"lunar-new-year", "diwali"} and all(r.pack_date is None for r in dated)
+    assert all(r.pair_text for r in rows) and {r.depth for r in rows} == {"light", "medium", "deep"}

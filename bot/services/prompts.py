@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -285,7 +286,9 @@ async def calendar_choice(db: Database, guild_id: int, week: str, enabled_raw: s
     enabled = [k for k in enabled_raw.split(",") if k]
     if not enabled:
         return None
-    due = calendar.due_in_week(week, enabled, await prompt_db.custom_pack_dates(db, guild_id))
+    custom = await prompt_db.custom_pack_dates(db, guild_id)
+    # The first look-up of a year builds the holiday tables (about half a second): off the event loop.
+    due = await asyncio.to_thread(calendar.due_in_week, week, enabled, custom)
     for occasion in due:
         rows = await prompt_db.pack_candidates(db, guild_id, occasion.pack)
         if rows:

@@ -147,6 +147,22 @@ def test_many_prompts_name_the_communities_and_invite_learning_about_the_other()
     assert len(crossing) >= 20
 
 
+def test_a_public_prompt_that_addresses_one_group_also_invites_everyone():
+    """Answering in public must never reveal which community a member belongs to."""
+    addresses = re.compile(
+        r"^(For (queer|Asian-heritage|members|trans)\b|If you grew up|If you're of mixed|If you're both|"
+        r"If your family|For members of mixed|If you've come out)"
+    )
+    open_to_all = re.compile(
+        r"everyone|answer whichever|if that isn't you|or neither|if your family stayed|if none yet", re.I
+    )
+    narrow = [
+        p["text"] for p in everything() if addresses.search(p["text"]) and not open_to_all.search(p["text"])
+    ]
+    assert narrow == []
+    assert len([p for p in everything() if addresses.search(p["text"])]) >= 15
+
+
 def test_every_shipped_pack_has_prompts_and_every_dated_prompt_a_shipped_pack():
     packs = Counter(p["pack"] for p in dated())
     assert set(packs) == set(calendar.SHIPPED_BY_KEY)

@@ -235,7 +235,8 @@ class Prompts(
             if not rows:
                 return f"{head}\nNothing matches.", pages
             lines = [head] + [
-                f"`#{r['id']}` [{r['theme']}] {short(r['text'])} · {r['status']}, posted {r['times_posted']}×"
+                f"`#{r['id']}` [{r['theme']}, {r['depth']}{', ' + r['pack'] if r['pack'] else ''}] "
+                f"{short(r['text'])} · {r['status']}, posted {r['times_posted']}×"
                 for r in rows
             ]
             return "\n".join(lines), pages

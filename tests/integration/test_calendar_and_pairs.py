@@ -139,6 +139,13 @@ async def test_a_servers_own_pack_is_imported_with_a_date_and_posted_in_its_week
     post = posts(fake, server["prompts"])[0].embeds[0]["description"]
     assert post == "Our founding day: what brought you to this server?"
 
+    listing = await ask(fake, g, mod, "prompts list", {"theme": "heritage", "status": "active"})
+    for _ in range(3):  # heritage fills three pages; the imported prompt is on the last
+        if "[heritage, light, founding-day] Our founding day" in listing.text:
+            break
+        listing = await (await fake.click(g, mod, listing, "Next")).reply()
+    assert "[heritage, light, founding-day] Our founding day" in listing.text
+
     export = await ask(fake, g, mod, "prompts export")
     rows = list(csv.DictReader(io.StringIO(export.files[0][1].decode())))
     ours = next(r for r in rows if r["pack"] == "founding-day")

@@ -189,8 +189,9 @@ async def pair_starter(db: Database, guild_id: int, prompt_id: int | None, iso_w
     prompt = await prompt_db.get(db, guild_id, prompt_id) if prompt_id else None
     if prompt is None:
         prompt = await prompt_db.post_for_week(db, guild_id, iso_week)
-    if prompt is None:
-        return PairStarter(None, None, None)
+    if prompt is None:  # no weekly prompt this week: a light question from the library, if it has one
+        light = await prompt_db.light_opener(db, guild_id, "")
+        return PairStarter(None, (light["pair_text"] or light["text"]) if light else None, None)
     text = prompt["pair_text"] or prompt["text"]
     opener = None
     if prompt["depth"] != "light":

@@ -213,7 +213,7 @@ async def test_a_deep_prompt_reaches_a_pair_after_a_light_opener_with_its_conten
 
 async def test_turning_a_pack_on_gives_an_older_library_its_prompts(fake, runner, server):
     g, mod = server["guild"], server["mod"]
-    await ask(fake, g, mod, "setup show")  # loads the library
+    await ask(fake, g, mod, "prompts list")  # loads the library
     db = runner.bot.db
     await db.execute("DELETE FROM prompts WHERE guild_id = ? AND pack IS NOT NULL", (g["id"],))
     await ask(fake, g, mod, "setup calendar", {"packs": "diwali"})
@@ -271,3 +271,12 @@ async def test_a_server_with_an_older_library_imports_the_new_one(fake, runner, 
     upload = fake.upload("library.json", data, "application/json")
     reply = await ask(fake, g, mod, "prompts import", {"file": upload})
     assert f"Imported {total - 1} prompts; skipped 1" in reply.text
+
+
+async def test_without_a_weekly_prompt_a_pair_thread_still_opens_with_a_light_question(fake, server):
+    await ask(fake, server["guild"], server["mod"], "prompts list")  # loads the library; no prompt is set up
+    light = {p["pair_text"] for p in library()["prompts"] if p["depth"] == "light"}
+    for intro in await pair_up(fake, server):
+        opener = intro.content.split("**To begin, something light:**\n> ")[1].split("\n")[0]
+        assert opener in light
+        assert "this week's prompt" not in intro.content

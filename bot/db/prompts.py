@@ -270,10 +270,11 @@ async def packs_present(conn: aiosqlite.Connection, guild_id: int) -> set[str]:
 
 
 async def light_opener(db: Database, guild_id: int, theme: str) -> sqlite3.Row | None:
-    """A light rotation prompt to open a pair thread with: the same theme when it has one."""
+    """A light rotation prompt without a content note to open a pair thread with: the same theme when it
+    has one."""
     return await db.fetchone(
         "SELECT id, text, pair_text FROM prompts WHERE guild_id = ? AND status = 'active' AND pack IS NULL "
-        "AND depth = 'light' ORDER BY theme <> ?, times_posted, id LIMIT 1",
+        "AND depth = 'light' AND content_note IS NULL ORDER BY theme <> ?, times_posted, id LIMIT 1",
         (guild_id, theme),
     )
 

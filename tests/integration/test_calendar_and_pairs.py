@@ -200,7 +200,7 @@ async def test_a_deep_prompt_reaches_a_pair_after_a_light_opener_with_its_conten
     light_pairs = {
         p["pair_text"]
         for p in library()["prompts"]
-        if p["depth"] == "light" and p["theme"] == prompt["theme"]
+        if p["depth"] == "light" and p["theme"] == prompt["theme"] and not p.get("content_note")
     }
     for intro in await pair_up(fake, server):
         text = intro.content
@@ -275,7 +275,9 @@ async def test_a_server_with_an_older_library_imports_the_new_one(fake, runner, 
 
 async def test_without_a_weekly_prompt_a_pair_thread_still_opens_with_a_light_question(fake, server):
     await ask(fake, server["guild"], server["mod"], "prompts list")  # loads the library; no prompt is set up
-    light = {p["pair_text"] for p in library()["prompts"] if p["depth"] == "light"}
+    light = {
+        p["pair_text"] for p in library()["prompts"] if p["depth"] == "light" and not p.get("content_note")
+    }
     for intro in await pair_up(fake, server):
         opener = intro.content.split("**To begin, something light:**\n> ")[1].split("\n")[0]
         assert opener in light

@@ -10,7 +10,8 @@ from discord import app_commands
 from bot.db import guilds as guild_db
 from bot.domain import schedule
 from bot.errors import UserError
-from bot.services import privacy, prompts
+from bot.services import calendar as calendar_service
+from bot.services import privacy
 from cogs.common import NO_MENTIONS, WEEKDAY_CHOICES, ModeratorCog, timezone_choices
 from cogs.scheduler import PROMPT_PERMISSIONS, Scheduler, missing_permissions, permission_names
 
@@ -193,7 +194,7 @@ class Setup(
         done, _, last = current.rpartition(",")
         prefix = f"{done}, " if done else ""
         needle = last.strip().lower()
-        packs = await prompts.calendar_packs(self.bot.db, interaction.guild_id or 0, self.bot.now())
+        packs = await calendar_service.calendar_packs(self.bot.db, interaction.guild_id or 0, self.bot.now())
         keys = ["none", *(p.key for p in packs)]
         hits = [k for k in keys if needle in k][:25]
         return [app_commands.Choice(name=(prefix + k)[:100], value=(prefix + k)[:100]) for k in hits]
@@ -207,11 +208,14 @@ class Setup(
     async def calendar(self, interaction: discord.Interaction, packs: str) -> None:
         assert interaction.guild_id is not None
         now = self.bot.now()
-        chosen = await prompts.set_calendar_packs(self.bot.db, interaction.guild_id, packs, now)
+        chosen = await calendar_service.set_calendar_packs(self.bot.db, interaction.guild_id, packs, now)
         if not chosen:
             text = "Calendar packs are off: every week gets a prompt from the rotation."
         else:
-            by_key = {p.key: p for p in await prompts.calendar_packs(self.bot.db, interaction.guild_id, now)}
+            by_key = {
+                p.key: p
+                for p in await calendar_service.calendar_packs(self.bot.db, interaction.guild_id, now)
+            }
             listed = "\n".join(f"- **{by_key[k].name}** (`{k}`): {by_key[k].when}" for k in chosen)
             text = (
                 f"Calendar packs on:\n{listed}\nIn the week of each date (server timezone), the weekly post "

@@ -261,8 +261,16 @@ class PairingDelivery(commands.Cog):
             f"Welcome, {names}! You are in a group together for this week's Bridges round.",
             "This is a private thread for your group (server moderators can see private threads too).",
         ]
+        if item.opener:
+            lines += ["", "**To begin, something light:**", f"> {item.opener}"]
         if item.prompt_text:
-            lines += ["", "**A starter from this week's prompt:**", f"> {item.prompt_text}"]
+            note = f" (content note: {item.prompt_note})" if item.prompt_note else ""
+            heading = (
+                "And when you are ready, this week's prompt"
+                if item.opener
+                else "A starter from this week's prompt"
+            )
+            lines += ["", f"**{heading}:**{note}", f"> {item.prompt_text}"]
         lines += [
             "",
             "Say hello and find a time to talk: here, by voice, or however suits you. Mid-week I will ask how it went.",

@@ -209,19 +209,31 @@ class Prompts(
         theme="The theme it belongs to",
         text="The prompt (10-1000 characters); leave empty to write it in a larger box",
         content_note="Optional note for heavier topics, such as 'may bring up family tension'",
+        depth="How much it asks of people: light, medium (default) or deep",
+        pair_text="Optional wording for private pair threads, such as 'Ask each other…'",
     )
     @app_commands.autocomplete(theme=theme_choices)
+    @app_commands.choices(depth=[app_commands.Choice(name=d, value=d) for d in ("light", "medium", "deep")])
     async def add(
         self,
         interaction: discord.Interaction,
         theme: str,
         text: app_commands.Range[str, 10, 1000] | None = None,
         content_note: app_commands.Range[str, 1, 200] | None = None,
+        depth: str = "medium",
+        pair_text: app_commands.Range[str, 10, 1000] | None = None,
     ) -> None:
         async def save(inner: discord.Interaction, body: str) -> None:
             await inner.response.defer(ephemeral=True, thinking=True)
             prompt_id = await prompts.add(
-                self.bot.db, inner.guild_id or 0, theme, body, content_note, self.bot.now()
+                self.bot.db,
+                inner.guild_id or 0,
+                theme,
+                body,
+                content_note,
+                self.bot.now(),
+                depth=depth,
+                pair_text=pair_text,
             )
             await reply(inner, f"Added prompt #{prompt_id} to the library.")
 
@@ -305,7 +317,8 @@ class Prompts(
             if not rows:
                 return f"{head}\nNothing matches.", pages
             lines = [head] + [
-                f"`#{r['id']}` [{r['theme']}] {short(r['text'])} · {r['status']}, posted {r['times_posted']}×"
+                f"`#{r['id']}` [{r['theme']}, {r['depth']}{', ' + r['pack'] if r['pack'] else ''}] "
+                f"{short(r['text'])} · {r['status']}, posted {r['times_posted']}×"
                 for r in rows
             ]
             return "\n".join(lines), pages
@@ -351,7 +364,9 @@ class Prompts(
         await reply(interaction, text, ephemeral=True, allowed_mentions=NO_MENTIONS, **kwargs)
 
     @app_commands.command(name="import", description="Add many prompts from a CSV (theme,text) or JSON file")
-    @app_commands.describe(file="CSV with a header row theme,text[,content_note], or a JSON list of objects")
+    @app_commands.describe(
+        file="CSV with a header row theme,text (optional: pair_text, depth, content_note, pack, date), or JSON"
+    )
     async def import_prompts(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
         if file.size > MAX_FILE_BYTES:
             raise UserError(

@@ -41,8 +41,11 @@ def missing_permissions(channel: discord.abc.GuildChannel, needed: tuple[str, ..
 
 
 def prompt_embed(item: prompts.PromptToPost) -> discord.Embed:
+    heading = item.occasion or "This week's prompt"
     embed = discord.Embed(
-        title=f"This week's prompt · {item.theme.name}", description=item.text, colour=EMBED_COLOUR
+        title=f"{heading} · {item.theme.name}",
+        description=item.text,
+        colour=EMBED_COLOUR,
     )
     if item.content_note:
         embed.add_field(name="Content note", value=f"{item.content_note}"[:1024])

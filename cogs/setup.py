@@ -10,6 +10,7 @@ from discord import app_commands
 from bot.db import guilds as guild_db
 from bot.domain import schedule
 from bot.errors import UserError
+from bot.services import calendar as calendar_service
 from bot.services import privacy, program
 from cogs.common import (
     NO_MENTIONS,
@@ -323,6 +324,45 @@ class Setup(
                 notes.append(f"Note: the last {kind} delivery failed: {row[f'{kind}_problem']}.")
         return notes
 
+    async def pack_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Suggests pack keys for the last item of a comma-separated list, keeping the ones before it."""
+        done, _, last = current.rpartition(",")
+        prefix = f"{done}, " if done else ""
+        needle = last.strip().lower()
+        packs = await calendar_service.calendar_packs(self.bot.db, interaction.guild_id or 0, self.bot.now())
+        keys = ["none", *(p.key for p in packs)]
+        hits = [k for k in keys if needle in k][:25]
+        return [app_commands.Choice(name=(prefix + k)[:100], value=(prefix + k)[:100]) for k in hits]
+
+    @app_commands.command(
+        name="calendar", description="Opt in to dated prompt packs (cultural and community calendar)"
+    )
+    @app_commands.describe(
+        packs="Comma-separated pack names, such as lunar-new-year, pride-month; none turns them off"
+    )
+    async def calendar(self, interaction: discord.Interaction, packs: str) -> None:
+        assert interaction.guild_id is not None
+        now = self.bot.now()
+        chosen = await calendar_service.set_calendar_packs(self.bot.db, interaction.guild_id, packs, now)
+        if not chosen:
+            text = "Calendar packs are off: every week gets a prompt from the rotation."
+        else:
+            by_key = {
+                p.key: p
+                for p in await calendar_service.calendar_packs(self.bot.db, interaction.guild_id, now)
+            }
+            listed = "\n".join(f"- **{by_key[k].name}** (`{k}`): {by_key[k].when}" for k in chosen)
+            text = (
+                f"Calendar packs on:\n{listed}\nIn the week of each date (server timezone), the weekly post "
+                "is that pack's prompt instead of the rotation's. When two fall in the same week, the first "
+                "listed is posted."
+            )
+        await reply(interaction, text[:2000], ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    calendar.autocomplete("packs")(pack_choices)
+
     @app_commands.command(name="moderator-role", description="Let a role use the moderator commands")
     @app_commands.describe(role="Members with this role may use /setup, /prompts, /pairing and /stats")
     async def moderator_role(self, interaction: discord.Interaction, role: discord.Role) -> None:
@@ -393,6 +433,8 @@ class Setup(
         welcome = f"<#{row['welcome_channel_id']}>" if row["welcome_channel_id"] else "not posted (use `/setup welcome`)"
         lines.append(f"**Welcome message:** {welcome}")
         lines.append(f"**Participation log kept for:** {row['retention_weeks']} weeks")
+        packs = row["calendar_packs"].replace(",", ", ") or "none (`/setup calendar`)"
+        lines.append(f"**Calendar packs:** {packs}")
         await reply(interaction, "\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @staticmethod

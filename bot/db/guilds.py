@@ -88,7 +88,13 @@ async def update(db: Database, guild_id: int, changes: dict[str, object]) -> Non
 
 
 async def set_value(db: Database, guild_id: int, column: str, value: object) -> None:
-    if column not in {"moderator_role_id", "report_channel_id", "retention_weeks", "timezone"}:
+    if column not in {
+        "moderator_role_id",
+        "report_channel_id",
+        "retention_weeks",
+        "timezone",
+        "calendar_packs",
+    }:
         raise ValueError(column)
     await db.execute(f"UPDATE guild_settings SET {column} = ? WHERE guild_id = ?", (value, guild_id))
 

@@ -17,15 +17,14 @@ async def drop_stale(db: Database, now: datetime) -> None:
         )
 
 
-async def stage(
-    db: Database, batch: str, guild_id: int, rows: Sequence[tuple[int, str, str, str | None]], now: datetime
-) -> None:
-    """Stage one chunk of (line, theme, text, content note) in its own short transaction."""
+async def stage(db: Database, batch: str, guild_id: int, rows: Sequence[tuple], now: datetime) -> None:
+    """Stage one chunk of (line, theme, text, content note, pair text, depth, pack, pack date) in its own
+    short transaction."""
     async with db.transaction() as conn:
         await conn.executemany(
-            "INSERT INTO prompt_import_staging (batch, guild_id, line, theme, text, content_note, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(batch, guild_id, line, theme, text, note, now.isoformat()) for line, theme, text, note in rows],
+            "INSERT INTO prompt_import_staging (batch, guild_id, line, theme, text, content_note, pair_text, "
+            "depth, pack, pack_date, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(batch, guild_id, *row, now.isoformat()) for row in rows],
         )
 
 
@@ -33,8 +32,9 @@ async def publish(db: Database, batch: str, guild_id: int, now: datetime) -> int
     """Move the whole staged import into the library in one statement; returns how many were added."""
     async with db.transaction() as conn:
         cursor = await conn.execute(
-            "INSERT INTO prompts (guild_id, theme, text, content_note, status, source, created_at, updated_at) "
-            "SELECT guild_id, theme, text, content_note, 'active', 'import', ?, ? FROM prompt_import_staging "
+            "INSERT INTO prompts (guild_id, theme, text, content_note, pair_text, depth, pack, pack_date, status, "
+            "source, created_at, updated_at) SELECT guild_id, theme, text, content_note, pair_text, depth, pack, "
+            "pack_date, 'active', 'import', ?, ? FROM prompt_import_staging "
             "WHERE batch = ? AND guild_id = ? ORDER BY line",
             (now.isoformat(), now.isoformat(), batch, guild_id),
         )

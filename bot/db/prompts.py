@@ -25,13 +25,33 @@ async def seed_library(
         "INSERT OR IGNORE INTO themes (guild_id, slug, name, description) VALUES (?, ?, ?, ?)",
         [(guild_id, t.slug, t.name, t.description) for t in themes],
     )
+    await insert_library_prompts(conn, guild_id, prompts, now)
+    return True
+
+
+async def insert_library_prompts(
+    conn: aiosqlite.Connection, guild_id: int, prompts: Sequence[dict], now: datetime
+) -> None:
+    """Insert shipped prompts (rotation or calendar) as they are in the library file."""
     stamp = now.isoformat()
     await conn.executemany(
-        "INSERT INTO prompts (guild_id, theme, text, content_note, status, source, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, 'active', 'library', ?, ?)",
-        [(guild_id, p["theme"], p["text"], p.get("content_note"), stamp, stamp) for p in prompts],
+        "INSERT INTO prompts (guild_id, theme, text, pair_text, depth, content_note, pack, status, source, "
+        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'active', 'library', ?, ?)",
+        [
+            (
+                guild_id,
+                p["theme"],
+                p["text"],
+                p.get("pair_text"),
+                p.get("depth", "medium"),
+                p.get("content_note"),
+                p.get("pack"),
+                stamp,
+                stamp,
+            )
+            for p in prompts
+        ],
     )
-    return True
 
 
 async def themes(db: Database, guild_id: int) -> list[sqlite3.Row]:
@@ -53,11 +73,29 @@ async def insert(
     source: str,
     now: datetime,
     suggested_by: int | None = None,
+    pair_text: str | None = None,
+    depth: str = "medium",
+    pack: str | None = None,
+    pack_date: str | None = None,
 ) -> int:
     cursor = await conn.execute(
         "INSERT INTO prompts (guild_id, theme, text, content_note, status, source, suggested_by, created_at, "
-        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (guild_id, theme, text, content_note, status, source, suggested_by, now.isoformat(), now.isoformat()),
+        "updated_at, pair_text, depth, pack, pack_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            guild_id,
+            theme,
+            text,
+            content_note,
+            status,
+            source,
+            suggested_by,
+            now.isoformat(),
+            now.isoformat(),
+            pair_text,
+            depth,
+            pack,
+            pack_date,
+        ),
     )
     return int(cursor.lastrowid or 0)
 
@@ -170,7 +208,7 @@ async def search(
 
 async def export_rows(db: Database, guild_id: int) -> list[sqlite3.Row]:
     return await db.fetchall(
-        "SELECT id, theme, text, content_note, status, times_posted FROM prompts "
+        "SELECT id, theme, text, pair_text, depth, content_note, status, pack, pack_date, times_posted FROM prompts "
         "WHERE guild_id = ? AND status <> 'rejected' ORDER BY id",
         (guild_id,),
     )
@@ -200,8 +238,69 @@ async def oldest_pending(db: Database, guild_id: int, after_id: int = 0) -> sqli
 
 async def rotation_candidates(db: Database, guild_id: int) -> list[sqlite3.Row]:
     return await db.fetchall(
-        "SELECT id, theme, times_posted FROM prompts WHERE guild_id = ? AND status = 'active' ORDER BY id",
+        "SELECT id, theme, times_posted, depth FROM prompts WHERE guild_id = ? AND status = 'active' "
+        "AND pack IS NULL ORDER BY id",
         (guild_id,),
+    )
+
+
+async def posted_depths(db: Database, guild_id: int) -> list[str]:
+    """The depths of the prompts posted so far, oldest first (calendar posts included)."""
+    rows = await db.fetchall(
+        "SELECT p.depth FROM prompt_posts pp JOIN prompts p ON p.id = pp.prompt_id "
+        "WHERE pp.guild_id = ? ORDER BY pp.iso_week",
+        (guild_id,),
+    )
+    return [r["depth"] for r in rows]
+
+
+async def pack_candidates(db: Database, guild_id: int, pack: str) -> list[sqlite3.Row]:
+    """A calendar pack's active prompts, least posted first, then in library order."""
+    return await db.fetchall(
+        "SELECT id, theme, times_posted, depth FROM prompts WHERE guild_id = ? AND status = 'active' "
+        "AND pack = ? ORDER BY times_posted, id",
+        (guild_id, pack),
+    )
+
+
+async def pack_names(db: Database, guild_id: int) -> list[str]:
+    """Every pack a prompt of this server belongs to (shipped and the server's own)."""
+    rows = await db.fetchall(
+        "SELECT DISTINCT pack FROM prompts WHERE guild_id = ? AND pack IS NOT NULL AND status = 'active' "
+        "ORDER BY pack",
+        (guild_id,),
+    )
+    return [r["pack"] for r in rows]
+
+
+async def custom_pack_dates(db: Database, guild_id: int) -> dict[str, list[str]]:
+    """The dates a server's own packs carry, by pack."""
+    rows = await db.fetchall(
+        "SELECT DISTINCT pack, pack_date FROM prompts WHERE guild_id = ? AND pack IS NOT NULL "
+        "AND pack_date IS NOT NULL AND status = 'active' ORDER BY pack, pack_date",
+        (guild_id,),
+    )
+    dates: dict[str, list[str]] = {}
+    for r in rows:
+        dates.setdefault(r["pack"], []).append(r["pack_date"])
+    return dates
+
+
+async def packs_present(conn: aiosqlite.Connection, guild_id: int) -> set[str]:
+    """The packs that have any prompt in this server, whatever its status."""
+    cursor = await conn.execute(
+        "SELECT DISTINCT pack FROM prompts WHERE guild_id = ? AND pack IS NOT NULL", (guild_id,)
+    )
+    return {r[0] for r in await cursor.fetchall()}
+
+
+async def light_opener(db: Database, guild_id: int, theme: str) -> sqlite3.Row | None:
+    """A light rotation prompt without a content note to open a pair thread with: the same theme when it
+    has one."""
+    return await db.fetchone(
+        "SELECT id, text, pair_text FROM prompts WHERE guild_id = ? AND status = 'active' AND pack IS NULL "
+        "AND depth = 'light' AND content_note IS NULL ORDER BY theme <> ?, times_posted, id LIMIT 1",
+        (guild_id, theme),
     )
 
 
@@ -216,7 +315,8 @@ async def posted_themes(db: Database, guild_id: int) -> list[str]:
 
 async def post_for_week(db: Database, guild_id: int, iso_week: str) -> sqlite3.Row | None:
     return await db.fetchone(
-        "SELECT pp.*, p.text, p.theme, p.content_note FROM prompt_posts pp JOIN prompts p ON p.id = pp.prompt_id "
+        "SELECT pp.*, p.text, p.theme, p.content_note, p.pair_text, p.depth, p.pack "
+        "FROM prompt_posts pp JOIN prompts p ON p.id = pp.prompt_id "
         "WHERE pp.guild_id = ? AND pp.iso_week = ?",
         (guild_id, iso_week),
     )

@@ -221,6 +221,8 @@ class GroupToOpen:
     member_ids: list[int]
     prompt_text: str | None
     existing_thread_id: int | None = None
+    opener: str | None = None  # a light question first, when the week's prompt is not light
+    prompt_note: str | None = None
 
     @property
     def thread_name(self) -> str:
@@ -237,6 +239,31 @@ OpenGroup = Callable[[GroupToOpen], Awaitable[Opened]]
 FindThread = Callable[[int, str], Awaitable[int | None]]
 
 
+@dataclass(frozen=True)
+class PairStarter:
+    text: str | None
+    opener: str | None
+    note: str | None
+
+
+async def pair_starter(db: Database, guild_id: int, prompt_id: int | None, iso_week: str) -> PairStarter:
+    """What a pair thread opens with: the week's prompt in its one-to-one wording, after a light
+    question when the prompt itself is medium or deep (a pair thread starts light)."""
+    prompt = await prompt_db.get(db, guild_id, prompt_id) if prompt_id else None
+    if prompt is None:
+        prompt = await prompt_db.post_for_week(db, guild_id, iso_week)
+    if prompt is None:  # no weekly prompt this week: a light question from the library, if it has one
+        light = await prompt_db.light_opener(db, guild_id, "")
+        return PairStarter(None, (light["pair_text"] or light["text"]) if light else None, None)
+    text = prompt["pair_text"] or prompt["text"]
+    opener = None
+    if prompt["depth"] != "light":
+        light = await prompt_db.light_opener(db, guild_id, prompt["theme"])
+        if light is not None:
+            opener = light["pair_text"] or light["text"]
+    return PairStarter(text, opener, prompt["content_note"])
+
+
 async def deliver_round(
     db: Database, guild_id: int, round_id: int, open_group: OpenGroup, find_thread: FindThread, now: datetime
 ) -> str:
@@ -248,13 +275,7 @@ async def deliver_round(
     round_row = await db.fetchone("SELECT * FROM rounds WHERE id = ? AND guild_id = ?", (round_id, guild_id))
     if settings is None or round_row is None:
         return "stopped"
-    prompt_text = None
-    if round_row["prompt_id"]:
-        prompt = await prompt_db.get(db, guild_id, round_row["prompt_id"])
-        prompt_text = prompt["text"] if prompt else None
-    else:
-        post = await prompt_db.post_for_week(db, guild_id, round_row["iso_week"])
-        prompt_text = post["text"] if post else None
+    starter = await pair_starter(db, guild_id, round_row["prompt_id"], round_row["iso_week"])
     # Whatever changed since the round was saved (blocks, leaves, pauses, exclusions, erasure) is honoured.
     recheck = (guild_id, round_id, round_row["iso_week"], settings.slot)
     await revalidation.recheck_round(db, *recheck, settings.group_size, settings.odd_policy)
@@ -273,7 +294,9 @@ async def deliver_round(
             group["position"],
             round_row["iso_week"],
             members,
-            prompt_text,
+            starter.text,
+            opener=starter.opener,
+            prompt_note=starter.note,
         )
         try:
             adopted = await find_thread(settings.channel_id, item.thread_name)

@@ -14,10 +14,12 @@ from bot.db import guilds as guild_db
 from bot.db import prompts as prompt_db
 from bot.domain import prompt_files, schedule
 from bot.domain.rotation import Candidate, next_prompt
-from bot.domain.themes import Theme, library, shipped_themes
+from bot.domain.themes import Theme
 from bot.errors import DeliveryProblem, UserError
+from bot.services.calendar import calendar_choice, occasion_name
+from bot.services.library import ensure_library, shipped_prompts
 
-__all__ = ["DeliveryProblem"]
+__all__ = ["DeliveryProblem", "ensure_library", "shipped_prompts"]
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,7 @@ class PromptToPost:
     theme: Theme
     text: str
     content_note: str | None
+    occasion: str | None = None  # the calendar pack's name, for a dated prompt
 
 
 @dataclass(frozen=True)
@@ -55,18 +58,6 @@ class PostOutcome:
 
 Publish = Callable[[PromptToPost], Awaitable[Published]]
 FindExisting = Callable[[int, str], Awaitable[Published | None]]
-
-
-async def ensure_library(db: Database, guild_id: int, now: datetime) -> None:
-    """Give the server its own copy of the shipped library the first time it is needed."""
-    row = await guild_db.get(db, guild_id)
-    if row is not None and row["library_seeded"]:
-        return
-    await guild_db.ensure(db, guild_id, now)
-    async with db.transaction() as conn:
-        seeded = await prompt_db.seed_library(conn, guild_id, shipped_themes(), library()["prompts"], now)
-    if seeded:
-        log.info("loaded the prompt library for a server")
 
 
 async def server_themes(db: Database, guild_id: int, now: datetime) -> list[Theme]:
@@ -89,10 +80,22 @@ async def _ensure_new(db: Database, guild_id: int, text: str) -> None:
         raise UserError("That prompt is already in this server's library.")
 
 
-async def add(db: Database, guild_id: int, theme: str, text: str, note: str | None, now: datetime) -> int:
+async def add(
+    db: Database,
+    guild_id: int,
+    theme: str,
+    text: str,
+    note: str | None,
+    now: datetime,
+    *,
+    depth: str = "medium",
+    pair_text: str | None = None,
+) -> int:
     chosen = await _theme(db, guild_id, theme, now)
     body = prompt_files.validate_text(text)
     cleaned_note = prompt_files.validate_note(note)
+    chosen_depth = prompt_files.validate_depth(depth)
+    pair = prompt_files.validate_text(pair_text, "The pair text") if pair_text else None
     await _ensure_new(db, guild_id, body)
     async with db.transaction() as conn:
         return await prompt_db.insert(
@@ -104,6 +107,8 @@ async def add(db: Database, guild_id: int, theme: str, text: str, note: str | No
             status="active",
             source="moderator",
             now=now,
+            pair_text=pair,
+            depth=chosen_depth,
         )
 
 
@@ -178,7 +183,14 @@ async def import_file(db: Database, guild_id: int, filename: str, data: bytes, n
         for start in range(0, len(fresh), IMPORT_CHUNK):
             chunk = fresh[start : start + IMPORT_CHUNK]
             await prompt_import.stage(
-                db, batch, guild_id, [(r.line, r.theme, r.text, r.content_note) for r in chunk], now
+                db,
+                batch,
+                guild_id,
+                [
+                    (r.line, r.theme, r.text, r.content_note, r.pair_text, r.depth, r.pack, r.pack_date)
+                    for r in chunk
+                ],
+                now,
             )
         added = await prompt_import.publish(db, batch, guild_id, now)
     finally:
@@ -280,7 +292,10 @@ async def take_untold_decisions(db: Database, guild_id: int, user_id: int) -> li
     """Decisions the member has not been told yet (their DMs were closed): returned once, then marked told."""
     rows = await prompt_db.untold_decisions(db, guild_id, user_id)
     await prompt_db.mark_told(db, guild_id, [r["id"] for r in rows])
-    return [decision_text(r["id"], r["status"] in ("active", "retired"), r["text"], r["decision_reason"]) for r in rows]
+    return [
+        decision_text(r["id"], r["status"] in ("active", "retired"), r["text"], r["decision_reason"])
+        for r in rows
+    ]
 
 
 async def my_suggestions(db: Database, guild_id: int, user_id: int) -> list:
@@ -337,11 +352,17 @@ async def post_weekly(
     if existing is not None and existing["status"] == "posted":
         return PostOutcome("already", week, existing["thread_id"])
     if existing is None:
-        candidates = [
-            Candidate(r["id"], r["theme"], r["times_posted"])
-            for r in await prompt_db.rotation_candidates(db, guild_id)
-        ]
-        choice = next_prompt(candidates, await prompt_db.posted_themes(db, guild_id))
+        choice = await calendar_choice(db, guild_id, week, settings["calendar_packs"])
+        if choice is None:
+            candidates = [
+                Candidate(r["id"], r["theme"], r["times_posted"], r["depth"])
+                for r in await prompt_db.rotation_candidates(db, guild_id)
+            ]
+            choice = next_prompt(
+                candidates,
+                await prompt_db.posted_themes(db, guild_id),
+                await prompt_db.posted_depths(db, guild_id),
+            )
         if choice is None:
             return PostOutcome("empty", week)
         async with db.transaction() as conn:
@@ -364,6 +385,7 @@ async def post_weekly(
         theme,
         existing["text"],
         existing["content_note"],
+        occasion_name(existing["pack"]),
     )
     try:
         published = await publish(item)

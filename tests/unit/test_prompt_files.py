@@ -65,7 +65,71 @@ def test_control_characters_are_removed_but_lines_kept():
 
 
 def test_export_then_parse_round_trip():
-    data = export_csv([(1, "stories", "Tell us, please: what is home?", None, "active", 2)])
+    data = export_csv(
+        [
+            (
+                1,
+                "stories",
+                "Tell us, please: what is home?",
+                "Ask each other: what is home?",
+                "light",
+                None,
+                "active",
+                None,
+                None,
+                2,
+            ),
+            (
+                2,
+                "family",
+                "Share a dish from a festival.",
+                None,
+                "deep",
+                "Loss",
+                "retired",
+                "diwali",
+                None,
+                0,
+            ),
+            (
+                3,
+                "family",
+                "What do you eat on the day?",
+                None,
+                "medium",
+                None,
+                "active",
+                "our-day",
+                "04-02",
+                1,
+            ),
+        ]
+    )
     rows = parse_prompt_file("prompts.csv", data, THEMES)
     assert rows[0].text == "Tell us, please: what is home?"
+    assert (rows[0].pair_text, rows[0].depth, rows[0].pack) == (
+        "Ask each other: what is home?",
+        "light",
+        None,
+    )
+    assert (rows[1].pair_text, rows[1].depth, rows[1].content_note, rows[1].pack) == (
+        None,
+        "deep",
+        "Loss",
+        "diwali",
+    )
+    assert (rows[2].pack, rows[2].pack_date) == ("our-day", "04-02")
     assert json.loads(json.dumps(rows[0].theme)) == "stories"
+
+
+def test_the_shipped_library_file_imports_as_it_is():
+    from importlib import resources
+
+    from bot.domain.themes import library
+
+    data = (resources.files("bot.data") / "library.json").read_bytes()
+    rows = parse_prompt_file("library.json", data, [t["slug"] for t in library()["themes"]])
+    assert len(rows) == len(library()["prompts"]) + len(library()["calendar"])
+    dated = [r for r in rows if r.pack]
+    assert {r.pack for r in dated} >= {"lunar-new-year", "diwali"} and all(r.pack_date is None for r in dated)
+    assert all(r.pair_text for r in rows) and {r.depth for r in rows} == {"light", "medium", "deep"}

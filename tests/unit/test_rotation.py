@@ -64,3 +64,47 @@ def test_shipped_library_covers_every_theme():
 def test_the_bigger_theme_goes_first_so_the_cycle_does_not_end_on_a_repeat():
     posted = simulate([(1, "stories"), (2, "stories"), (3, "family")], 3)
     assert [c.theme for c in posted] == ["stories", "family", "stories"]
+
+
+def simulate_with_depth(prompts: list[tuple[int, str, str]], weeks: int) -> list[Candidate]:
+    counts: Counter[int] = Counter()
+    themes: list[str] = []
+    depths: list[str] = []
+    posted = []
+    for _ in range(weeks):
+        active = [Candidate(i, theme, counts[i], depth) for i, theme, depth in prompts]
+        choice = next_prompt(active, themes, depths)
+        assert choice is not None
+        counts[choice.id] += 1
+        themes.append(choice.theme)
+        depths.append(choice.depth)
+        posted.append(choice)
+    return posted
+
+
+def shipped_with_depth() -> list[tuple[int, str, str]]:
+    return [(i + 1, p["theme"], p["depth"]) for i, p in enumerate(library()["prompts"])]
+
+
+def test_a_new_server_starts_light_then_mixes_in_deeper_prompts():
+    posted = simulate_with_depth(shipped_with_depth(), 40)
+    depths = [c.depth for c in posted]
+    assert depths[:4] == ["light"] * 4
+    assert "deep" not in depths[4:8] and "medium" in depths[4:8]
+    assert "deep" in depths[8:20]
+    assert all(depths[i : i + 4].count("deep") <= 1 for i in range(len(depths)))
+    assert set(depths[8:20]) == {"light", "medium", "deep"}
+
+
+def test_depth_rules_never_stop_the_rotation_or_cause_repeats():
+    prompts = shipped_with_depth()
+    posted = simulate_with_depth(prompts, len(prompts) * 2)
+    assert sorted(c.id for c in posted[: len(prompts)]) == [i for i, _, _ in prompts]
+    assert sorted(c.id for c in posted[len(prompts) :]) == [i for i, _, _ in prompts]
+
+
+def test_a_library_with_no_light_prompts_still_posts():
+    prompts = [(7, "stories", "deep"), (3, "family", "medium"), (5, "identity", "deep")]
+    posted = simulate_with_depth(prompts, 3)
+    assert sorted(c.id for c in posted) == [3, 5, 7]
+    assert posted[0].id == 3  # no light prompt waiting: the lightest that is

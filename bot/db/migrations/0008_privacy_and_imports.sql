@@ -22,6 +22,10 @@ CREATE TABLE prompt_import_staging (
     theme        TEXT    NOT NULL,
     text         TEXT    NOT NULL,
     content_note TEXT,
+    pair_text    TEXT,
+    depth        TEXT    NOT NULL DEFAULT 'medium',
+    pack         TEXT,
+    pack_date    TEXT,
     created_at   TEXT    NOT NULL
 );
 CREATE INDEX prompt_import_staging_batch ON prompt_import_staging (batch, line);

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
 from discord.ext import commands, tasks
 
 from bot.services import operations
+from cogs.scheduler import Scheduler
 
 if TYPE_CHECKING:
     from bot.app import BridgesBot
 
 log = logging.getLogger("bridges.health")
 
+BACKUP_DELAY_SECONDS = 600.0
+
 
 class Operations(commands.Cog):
+    backup_delay = BACKUP_DELAY_SECONDS
+
     def __init__(self, bot: BridgesBot) -> None:
         self.bot = bot
 
@@ -30,19 +36,29 @@ class Operations(commands.Cog):
 
     @tasks.loop(hours=1)
     async def health(self) -> None:
-        log.info(await operations.health_line(self.bot.db, self.bot.now()))
+        line = await operations.health_line(self.bot.db, self.bot.now())
+        scheduler = self.bot.get_cog("Scheduler")
+        failures = scheduler.retries.take_failure_count() if isinstance(scheduler, Scheduler) else 0
+        log.info("%s; %d failed job tries from outside causes in the last hour", line, failures)
 
-    @tasks.loop(hours=24)
+    @tasks.loop(hours=1)
     async def backup(self) -> None:
+        """Checked hourly, written once a day (by the bot's clock): a missed day is made up at the next check."""
         folder = self.bot.settings.backup_dir
         assert folder is not None
-        target = await operations.rotate_backup(self.bot.db, folder, self.bot.now())
-        log.info("daily backup written to %s", target.name)
+        target, written = await operations.rotate_backup(self.bot.db, folder, self.bot.now())
+        if written:
+            log.info("daily backup written to %s", target.name)
 
     @health.before_loop
-    @backup.before_loop
     async def _wait_until_ready(self) -> None:
         await self.bot.wait_until_ready()
+
+    @backup.before_loop
+    async def _wait_after_ready(self) -> None:
+        # The retention purge runs as the bot becomes ready: the backup starts later, not in step with it.
+        await self.bot.wait_until_ready()
+        await asyncio.sleep(self.backup_delay)
 
     @health.error
     @backup.error

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.db import Database, events
 from bot.db import guilds as guild_db
+from bot.db import members as member_db
 from bot.db import pairing as pairing_db
 from bot.db import prompts as prompt_db
 from bot.domain import schedule
@@ -220,6 +221,9 @@ async def deliver_round(
             async with db.transaction() as conn:
                 for user_id in opened.departed:
                     await pairing_db.set_left(conn, group["id"], user_id, now)
+                    # Gone from the server: out of later rounds too, and their row ends with the retention period.
+                    if await member_db.set_left(conn, guild_id, user_id, now):
+                        await events.record(conn, guild_id, user_id, "left", round_row["iso_week"], now)
     await pairing_db.set_round_status(db, round_id, "delivered")
     await guild_db.set_problem(db, guild_id, "pairing", None)
     return "delivered"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -16,12 +15,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bridges.health")
 
-BACKUP_DELAY_SECONDS = 600.0
-
 
 class Operations(commands.Cog):
-    backup_delay = BACKUP_DELAY_SECONDS
-
     def __init__(self, bot: BridgesBot) -> None:
         self.bot = bot
 
@@ -44,6 +39,8 @@ class Operations(commands.Cog):
     @tasks.loop(hours=1)
     async def backup(self) -> None:
         """Checked hourly, written once a day (by the bot's clock): a missed day is made up at the next check."""
+        if self.backup.current_loop == 0:
+            return  # the retention purge runs as the bot becomes ready: the first backup waits an interval
         folder = self.bot.settings.backup_dir
         assert folder is not None
         target, written = await operations.rotate_backup(self.bot.db, folder, self.bot.now())
@@ -51,14 +48,9 @@ class Operations(commands.Cog):
             log.info("daily backup written to %s", target.name)
 
     @health.before_loop
+    @backup.before_loop
     async def _wait_until_ready(self) -> None:
         await self.bot.wait_until_ready()
-
-    @backup.before_loop
-    async def _wait_after_ready(self) -> None:
-        # The retention purge runs as the bot becomes ready: the backup starts later, not in step with it.
-        await self.bot.wait_until_ready()
-        await asyncio.sleep(self.backup_delay)
 
     @health.error
     @backup.error

@@ -115,6 +115,7 @@ class Soak:
         self.growth: list[dict] = []
         self.outages: list[tuple[datetime, datetime]] = []
         self.logs = LogCounter()
+        self.checkins_seen: dict[int, int] = {}
         for name in ("bot", "cogs", "bridges"):
             logging.getLogger(name).addHandler(self.logs)
             logging.getLogger(name).setLevel(logging.INFO)
@@ -222,9 +223,16 @@ class Soak:
             if opted and self.rng.random() < 0.2:
                 await self.ask(server, self.rng.choice(opted), "exchange pause", {"weeks": 2})
 
+    def archive(self, thread) -> None:
+        thread.archived = True
+        # The fake has no public way to send this event; its own dispatcher sends it as Discord would.
+        self.fake._dispatch_guild_event("THREAD_UPDATE", thread.payload(), 1)
+
     def archive_quiet_threads(self) -> None:
-        """Discord archives a private thread after a week without activity (auto_archive_duration 10080) and
-        tells the bot, which drops it from its cache. The fake does not model that, so the soak does it here."""
+        """Discord archives a thread after its auto-archive time without activity and tells the bot, which
+        drops it from its cache; the fake does not model that, so the soak does it here. A pairing thread's
+        check-ins are counted as it archives, and the fake forgets its messages, so the process's memory
+        is the bot's, not the fake's record of a year of messages."""
         archive_before = self.clock.moment - timedelta(days=8)
         for seen in self.rounds.values():
             if seen.created_at > archive_before:
@@ -232,8 +240,20 @@ class Soak:
             for thread_id, _members in seen.groups.values():
                 thread = self.fake.channels.get(thread_id)
                 if thread is not None and not thread.archived:
-                    thread.archived = True
-                    self.fake._dispatch_guild_event("THREAD_UPDATE", thread.payload(), 1)
+                    self.checkins_seen[thread_id] = self.count_checkins(thread_id)
+                    self.fake.messages.pop(thread_id, None)
+                    self.archive(thread)
+        for server in self.servers:
+            prompt_threads = sorted(self.fake.threads_in(server.prompts), key=lambda t: t.id)
+            for thread in prompt_threads[:-1]:  # all but this week's discussion thread
+                if not thread.archived:
+                    self.fake.messages.pop(thread.id, None)
+                    self.archive(thread)
+
+    def count_checkins(self, thread_id: int) -> int:
+        if thread_id in self.checkins_seen:
+            return self.checkins_seen[thread_id]
+        return sum(1 for m in self.fake.channel_messages(thread_id) if m.content.startswith("Mid-week"))
 
     # ------------------------------------------------------------------ what happened, as recorded
 
@@ -333,8 +353,9 @@ class Soak:
                 await self.snapshot_rounds()
                 self.archive_quiet_threads()
                 await self.measure(week_index)
-                # The harness's own request log is not the bot's memory.
+                # The harness's own request and interaction logs are not the bot's memory.
                 self.fake.requests.clear()
+                self.fake.exchanges.clear()
         self.fake.clear_faults()
         await self.passes(2)
         await self.snapshot_rounds()
@@ -358,10 +379,15 @@ class Soak:
         problems: list[str] = []
         lost = {"posts": 0, "rounds": 0, "checkins": 0, "notices": 0}
         totals = Counter()
-        blocks = {
-            (r["guild_id"], min(r["blocker_id"], r["blocked_id"]), max(r["blocker_id"], r["blocked_id"]))
-            for r in await db.fetchall("SELECT guild_id, blocker_id, blocked_id FROM blocks")
-        }
+        blocks: dict[tuple[int, int, int], datetime] = {}  # a pair and when it was first blocked (either way)
+        for r in await db.fetchall("SELECT guild_id, blocker_id, blocked_id, created_at FROM blocks"):
+            key = (
+                r["guild_id"],
+                min(r["blocker_id"], r["blocked_id"]),
+                max(r["blocker_id"], r["blocked_id"]),
+            )
+            when = datetime.fromisoformat(r["created_at"])
+            blocks[key] = min(when, blocks.get(key, when))
         for server in self.servers:
             gid, tz = server.guild["id"], schedule.zone(server.tz)
             settings = await guild_db.get(db, gid)
@@ -405,16 +431,15 @@ class Soak:
                     ordered = sorted(members)
                     for i, a in enumerate(ordered):
                         for b in ordered[i + 1 :]:
-                            if (gid, a, b) in blocks:
+                            blocked_at = blocks.get((gid, a, b))
+                            if blocked_at is not None and blocked_at < seen.created_at:
                                 problems.append(f"server {gid} {week}: a blocked pair in one group")
-                    checkins = [
-                        m for m in self.fake.channel_messages(thread_id) if m.content.startswith("Mid-week")
-                    ]
+                    checkins = self.count_checkins(thread_id)
                     if seen.created_at + CHECKIN_AFTER + timedelta(hours=self.args.step_hours) <= now:
-                        totals["checkins"] += len(checkins)
+                        totals["checkins"] += checkins
                         if not checkins:
                             lost["checkins"] += 1
-                    if len(checkins) > 1:
+                    if checkins > 1:
                         problems.append(f"server {gid} {week}: two check-ins in one thread")
             if any(c > 1 for c in group_threads.values()):
                 problems.append(f"server {gid}: two groups share a thread")

@@ -20,6 +20,7 @@ import random
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -116,6 +117,7 @@ class Soak:
         self.outages: list[tuple[datetime, datetime]] = []
         self.logs = LogCounter()
         self.checkins_seen: dict[int, int] = {}
+        self.half_snapshot: tracemalloc.Snapshot | None = None
         for name in ("bot", "cogs", "bridges"):
             logging.getLogger(name).addHandler(self.logs)
             logging.getLogger(name).setLevel(logging.INFO)
@@ -353,6 +355,8 @@ class Soak:
                 await self.snapshot_rounds()
                 self.archive_quiet_threads()
                 await self.measure(week_index)
+                if self.args.trace_memory and week_index == self.args.weeks // 2:
+                    self.half_snapshot = tracemalloc.take_snapshot()
                 # The harness's own request and interaction logs are not the bot's memory.
                 self.fake.requests.clear()
                 self.fake.exchanges.clear()
@@ -365,10 +369,38 @@ class Soak:
         await privacy.purge_expired(self.bot.db, self.clock.moment)
         await privacy.remove_departed_members(self.bot.db, self.clock.moment)
         report = await self.check()
+        if self.half_snapshot is not None:
+            report["memory_growth_second_half_by_file_kb"] = self.memory_growth()
         report["seconds"] = round(elapsed, 1)
         await self.stop_bot()
         await self.fake.stop()
         return report
+
+    def memory_growth(self) -> dict[str, object]:
+        """Allocation growth over the second half, summed by where it was allocated: the bot's code, discord.py
+        and other libraries, or the soak's harness (the fake of Discord and this script's records)."""
+        assert self.half_snapshot is not None
+        sums: Counter = Counter()
+        for stat in tracemalloc.take_snapshot().compare_to(self.half_snapshot, "filename"):
+            name = stat.traceback[0].filename
+            if "/tests/fakediscord/" in name or name.endswith("soak.py"):
+                where = "harness (fake Discord, soak records)"
+            elif "/site-packages/discord/" in name:
+                where = "discord.py"
+            elif f"{ROOT}/bot/" in name or f"{ROOT}/cogs/" in name:
+                where = "bot and cogs"
+            else:
+                where = "other (stdlib, aiohttp, aiosqlite, ...)"
+            sums[where] += stat.size_diff / 1024
+        top = sorted(
+            tracemalloc.take_snapshot().compare_to(self.half_snapshot, "lineno"), key=lambda s: -s.size_diff
+        )
+        result: dict[str, object] = {k: round(v, 1) for k, v in sums.items()}
+        result["top_lines"] = [
+            f"{s.traceback[0].filename.split('/')[-1]}:{s.traceback[0].lineno} {s.size_diff // 1024} KB"
+            for s in top[:8]
+        ]
+        return result
 
     # ------------------------------------------------------------------ the invariants
 
@@ -513,7 +545,14 @@ async def main() -> int:
     parser.add_argument("--step-hours", type=int, default=3, help="how far the bot's clock moves per step")
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--weekly", action="store_true", help="also print each week's growth figures")
+    parser.add_argument(
+        "--trace-memory",
+        action="store_true",
+        help="trace allocations (slower) and report which files' memory grew over the second half",
+    )
     args = parser.parse_args()
+    if args.trace_memory:
+        tracemalloc.start()
     with tempfile.TemporaryDirectory() as folder:
         soak = Soak(args, Path(folder))
         report = await soak.run()

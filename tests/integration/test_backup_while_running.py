@@ -60,3 +60,19 @@ async def test_daily_and_cli_backups_during_an_open_write_transaction(fake, runn
     assert opted_in(daily) == 3 and opted_in(tmp_path / "cli.sqlite3") == 3
     assert "You left pairing" in (await ask(fake, g, people[0], "exchange status")).text
     assert "You're in" in (await ask(fake, g, people[0], "exchange join")).text
+
+
+async def test_the_daily_backup_waits_an_interval_after_start_then_runs_by_itself(
+    fake, runner, world, tmp_path
+):
+    world(members=2)
+    folder = tmp_path / "backups"
+    bot = await runner.start(BACKUP_DIR=str(folder))
+    loop = bot.get_cog("Operations").backup
+    # The retention purge runs as the bot becomes ready; the backup's first pass only starts the interval.
+    await fake.wait_for(loop.is_running, what="the backup loop")
+    await bot.db.fetchone("SELECT 1")
+    assert not folder.exists() or not list(folder.iterdir())
+    loop.change_interval(seconds=0.05)
+    await fake.wait_for(lambda: folder.exists() and list(folder.glob("bridges-*.sqlite3")), what="a backup")
+    assert [p.name for p in folder.iterdir()] == ["bridges-2026-11-18.sqlite3"]

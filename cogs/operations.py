@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from discord.ext import commands, tasks
 
 from bot.services import operations
+from cogs.scheduler import Scheduler
 
 if TYPE_CHECKING:
     from bot.app import BridgesBot
@@ -30,14 +31,21 @@ class Operations(commands.Cog):
 
     @tasks.loop(hours=1)
     async def health(self) -> None:
-        log.info(await operations.health_line(self.bot.db, self.bot.now()))
+        line = await operations.health_line(self.bot.db, self.bot.now())
+        scheduler = self.bot.get_cog("Scheduler")
+        failures = scheduler.retries.take_failure_count() if isinstance(scheduler, Scheduler) else 0
+        log.info("%s; %d failed job tries from outside causes in the last hour", line, failures)
 
-    @tasks.loop(hours=24)
+    @tasks.loop(hours=1)
     async def backup(self) -> None:
+        """Checked hourly, written once a day (by the bot's clock): a missed day is made up at the next check."""
+        if self.backup.current_loop == 0:
+            return  # the retention purge runs as the bot becomes ready: the first backup waits an interval
         folder = self.bot.settings.backup_dir
         assert folder is not None
-        target = await operations.rotate_backup(self.bot.db, folder, self.bot.now())
-        log.info("daily backup written to %s", target.name)
+        target, written = await operations.rotate_backup(self.bot.db, folder, self.bot.now())
+        if written:
+            log.info("daily backup written to %s", target.name)
 
     @health.before_loop
     @backup.before_loop

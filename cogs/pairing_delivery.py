@@ -120,7 +120,7 @@ class PairingDelivery(commands.Cog):
         self.bot.add_dynamic_items(PairButton)
         scheduler = self.bot.get_cog("Scheduler")
         assert isinstance(scheduler, Scheduler)
-        scheduler.jobs.append(self.pairing_if_due)
+        scheduler.jobs += [self.pairing_if_due, self.side_jobs]
 
     # ----------------------------------------------------------------------------- the weekly round
 
@@ -133,7 +133,6 @@ class PairingDelivery(commands.Cog):
         )
         if outcome.status == "created":
             await self.deliver(guild_id, outcome)
-        await self.side_jobs(guild_id)
 
     def presence_check(self, guild_id: int) -> pairing.PresenceCheck:
         async def check(user_ids: list[int]) -> set[int] | None:
@@ -279,34 +278,68 @@ class PairingDelivery(commands.Cog):
         return "\n".join(lines)[:2000]
 
     async def side_jobs(self, guild_id: int) -> None:
-        notice_week, groups = await pairing.side_jobs_due(self.bot.db, guild_id, self.bot.now())
-        settings = await pairing.pairing_settings(self.bot.db, guild_id)
-        if settings is None:
-            return
-        if notice_week is not None:
-            when = schedule.fmt_local(settings.slot.in_week(notice_week), settings.slot.tz)
-            try:
-                channel = await self._pairing_channel(settings.channel_id)
-                await channel.send(
-                    f"The next pairing round is on {when}. Need a week off? `/exchange skip` sits out just that "
-                    "round, and `/exchange pause` takes a longer break.",
-                    allowed_mentions=NO_MENTIONS,
-                )
-            except (discord.HTTPException, DeliveryProblem) as exc:
-                log.warning("could not post the pre-round notice: %s", exc)
-        for group in groups:
-            try:
-                thread = self.bot.get_channel(group["thread_id"]) or await self.bot.fetch_channel(
-                    group["thread_id"]
-                )
-                message = await thread.send(  # type: ignore[union-attr]
-                    "Mid-week check-in: did your group meet?",
-                    view=pair_view(group["id"], ("met", "not_yet", "cant_make_it")),
-                    allowed_mentions=NO_MENTIONS,
-                )
-                await pairing.checkin_sent(self.bot.db, group["id"], message.id)
-            except discord.HTTPException as exc:
-                log.warning("could not send a check-in: %s", exc)
+        """The pre-round notice and the mid-week check-in, each once, retried by the scheduler until done."""
+        if await program.break_of(self.bot.db, guild_id, "pairing", self.bot.now()):
+            return  # a program-wide break: no notice or check-in until it ends
+        await pairing.notice_if_due(self.bot.db, guild_id, self.bot.now(), self.send_notice, self.find_notice)
+        await pairing.checkins_if_due(
+            self.bot.db, guild_id, self.bot.now(), self.send_checkin, self.find_checkin
+        )
+
+    @staticmethod
+    def notice_text(notice: pairing.Notice) -> str:
+        return (
+            f"The next pairing round is on {schedule.fmt_local(notice.round_at, notice.tz)}. Need a week off? "
+            "`/exchange skip` sits out just that round, and `/exchange pause` takes a longer break."
+        )
+
+    async def send_notice(self, notice: pairing.Notice) -> None:
+        try:
+            channel = await self._pairing_channel(notice.channel_id)
+            await channel.send(self.notice_text(notice), allowed_mentions=NO_MENTIONS)
+        except (discord.Forbidden, discord.NotFound, DeliveryProblem) as exc:
+            # Nothing to retry: the round's own delivery reports the channel problem to the moderators.
+            log.warning("could not post the pre-round notice: %s", exc)
+
+    async def find_notice(self, notice: pairing.Notice) -> bool:
+        """Whether an attempt before a crash (or a lost answer) did reach the channel."""
+        channel = await self._pairing_channel(notice.channel_id)
+        text = self.notice_text(notice)
+        async for message in channel.history(limit=50):
+            if message.author.id == self.bot.user.id and message.content == text:  # type: ignore[union-attr]
+                return True
+        return False
+
+    async def _thread(self, thread_id: int) -> discord.Thread:
+        thread = self.bot.get_channel(thread_id) or await self.bot.fetch_channel(thread_id)
+        assert isinstance(thread, discord.Thread)
+        return thread
+
+    async def send_checkin(self, thread_id: int, group_id: int) -> int | None:
+        try:
+            thread = await self._thread(thread_id)
+            message = await thread.send(
+                "Mid-week check-in: did your group meet?",
+                view=pair_view(group_id, ("met", "not_yet", "cant_make_it")),
+                allowed_mentions=NO_MENTIONS,
+            )
+        except (discord.Forbidden, discord.NotFound) as exc:
+            log.info("a group's thread cannot take its check-in (HTTP %s)", exc.status)
+            return None
+        return message.id
+
+    async def find_checkin(self, thread_id: int, group_id: int) -> int | None:
+        try:
+            thread = await self._thread(thread_id)
+            async for message in thread.history(limit=20):
+                if message.author.id != self.bot.user.id:  # type: ignore[union-attr]
+                    continue
+                ids = [c.custom_id for row in message.components for c in getattr(row, "children", [])]
+                if f"bridges:pair:met:{group_id}" in ids:
+                    return message.id
+        except (discord.Forbidden, discord.NotFound):
+            return None
+        return None
 
     # ----------------------------------------------------------------------------- buttons
 

@@ -46,6 +46,7 @@ class Participation(commands.Cog):
     @tasks.loop(hours=24)
     async def purge(self) -> None:
         await privacy.purge_expired(self.bot.db, self.bot.now())
+        await privacy.remove_departed_members(self.bot.db, self.bot.now())
 
     @purge.before_loop
     async def _wait_until_ready(self) -> None:

@@ -9,11 +9,13 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+import aiohttp
 import discord
 from discord.ext import commands, tasks
 
 from bot.db import StorageFault
 from bot.db import guilds as guild_db
+from bot.domain.retry import JobRetries
 from bot.services import program, prompts
 from cogs.common import NO_MENTIONS
 from cogs.welcome import join_view
@@ -25,6 +27,20 @@ log = logging.getLogger(__name__)
 
 PROMPT_PERMISSIONS = ("view_channel", "send_messages", "embed_links", "create_public_threads")
 EMBED_COLOUR = discord.Colour(0x3B82F6)
+
+
+def is_outside_failure(error: BaseException) -> bool:
+    """A failure caused outside the bot: Discord's servers (5xx, or rate limits beyond discord.py's own
+    handling) or the network. Anything else is the bot's own and is logged with its traceback."""
+    if isinstance(error, discord.HTTPException):
+        return error.status >= 500 or error.status == 429
+    return isinstance(error, (aiohttp.ClientError, ConnectionError, TimeoutError))
+
+
+def describe_outside_failure(error: BaseException) -> str:
+    if isinstance(error, discord.HTTPException):
+        return f"HTTP {error.status}"
+    return type(error).__name__
 
 
 def permission_names(names: tuple[str, ...] | list[str]) -> str:
@@ -61,6 +77,7 @@ class Scheduler(commands.Cog):
         self.locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: set[asyncio.Task[None]] = set()
         self.jobs: list[Callable[[int], Awaitable[None]]] = [self.post_prompt_if_due]
+        self.retries = JobRetries()
 
     async def cog_load(self) -> None:
         self.tick.start()
@@ -97,7 +114,8 @@ class Scheduler(commands.Cog):
                     self.kick(row["guild_id"])
 
     def kick(self, guild_id: int) -> None:
-        """Re-evaluate a server's schedule now, in the background."""
+        """Re-evaluate a server's schedule now, in the background (failing jobs too, without waiting)."""
+        self.retries.forget(lambda key: key[0] == guild_id)
         task = asyncio.create_task(self.run_guild(guild_id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -105,15 +123,34 @@ class Scheduler(commands.Cog):
     async def run_guild(self, guild_id: int) -> None:
         async with self.locks[guild_id]:
             for job in self.jobs:
+                key = (guild_id, job.__name__)
+                if not self.retries.may_run(key, self.bot.now()):
+                    continue
                 try:
                     await job(guild_id)
                 except StorageFault:
                     return  # logged once by the bot, which stops if it is fatal
-                except Exception:
-                    # One server's failure must not stop the others; the code ties the log line together.
-                    log.exception(
-                        "scheduled job %s failed (code %s)", job.__name__, secrets.token_hex(3).upper()
-                    )
+                except Exception as error:
+                    first = self.retries.failed(key, self.bot.now())
+                    if is_outside_failure(error):
+                        # Discord or the network: one line when it starts, none while it lasts.
+                        if first:
+                            log.warning(
+                                "scheduled job %s cannot reach Discord (%s); trying again with backoff",
+                                job.__name__,
+                                describe_outside_failure(error),
+                            )
+                    else:
+                        # One server's failure must not stop the others; the code ties the log line together.
+                        log.exception(
+                            "scheduled job %s failed (code %s)", job.__name__, secrets.token_hex(3).upper()
+                        )
+                else:
+                    failed_tries = self.retries.succeeded(key)
+                    if failed_tries:
+                        log.info(
+                            "scheduled job %s works again after %d failed tries", job.__name__, failed_tries
+                        )
 
     async def post_prompt_if_due(self, guild_id: int) -> None:
         if await program.break_of(self.bot.db, guild_id, "prompts", self.bot.now()):

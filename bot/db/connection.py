@@ -220,13 +220,36 @@ class Database:
         return False
 
     async def backup_to(self, target: Path) -> None:
-        """SQLite online backup: consistent, and safe while the bot keeps writing."""
-        target.parent.mkdir(parents=True, exist_ok=True)
-        async with aiosqlite.connect(target) as dest:
-            await self.conn.backup(dest)
+        """SQLite online backup: consistent, and safe while the bot keeps writing.
+
+        It reads through its own connection on a worker thread, never through the shared one: a backup
+        on the shared connection while a write transaction is open there retries forever on aiosqlite's
+        only thread, and the COMMIT that would end it waits behind it. In WAL mode the backup's read
+        snapshot and the bot's writes do not wait for each other."""
+        await asyncio.to_thread(backup_file, self.path, target)
 
     async def close(self) -> None:
         await self.conn.close()
+
+
+def backup_file(source: Path, target: Path) -> None:
+    """Copy the database at `source` to `target` in one step (one consistent snapshot), written to a
+    temporary name first so a half-written file never carries the backup's name."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    src = sqlite3.connect(source, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        dest = sqlite3.connect(partial)
+        try:
+            src.backup(dest)
+            # A backup is one self-contained file: no WAL beside it.
+            dest.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            dest.close()
+    finally:
+        src.close()
+    partial.replace(target)
 
 
 async def _check_identity(conn: aiosqlite.Connection, path: Path) -> None:

@@ -209,10 +209,6 @@ async def set_left(conn: aiosqlite.Connection, group_id: int, user_id: int, now:
     )
 
 
-async def set_checkin_message(db: Database, group_id: int, message_id: int) -> None:
-    await db.execute("UPDATE groups SET checkin_message_id = ? WHERE id = ?", (message_id, group_id))
-
-
 async def member_rounds(db: Database, guild_id: int, user_id: int) -> list[sqlite3.Row]:
     """The member's own groups, newest first: week, thread, their check-in and the others in the group."""
     return await db.fetchall(
@@ -225,11 +221,36 @@ async def member_rounds(db: Database, guild_id: int, user_id: int) -> list[sqlit
     )
 
 
-async def claim_job(db: Database, guild_id: int, iso_week: str, job: str, now: datetime) -> bool:
-    """Mark a once-a-week job as done; False if it already was (in this process or another)."""
-    async with db.transaction() as conn:
-        cursor = await conn.execute(
-            "INSERT OR IGNORE INTO weekly_jobs (guild_id, iso_week, job, done_at) VALUES (?, ?, ?, ?)",
-            (guild_id, iso_week, job, now.isoformat()),
-        )
-        return cursor.rowcount > 0
+async def job_status(db: Database, guild_id: int, iso_week: str, job: str) -> str | None:
+    """'sending', 'done', or None when the once-a-week job was never attempted."""
+    row = await db.fetchone(
+        "SELECT status FROM weekly_jobs WHERE guild_id = ? AND iso_week = ? AND job = ?",
+        (guild_id, iso_week, job),
+    )
+    return row["status"] if row else None
+
+
+async def set_job_status(
+    db: Database, guild_id: int, iso_week: str, job: str, status: str, now: datetime
+) -> None:
+    await db.execute(
+        "INSERT INTO weekly_jobs (guild_id, iso_week, job, done_at, status) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (guild_id, iso_week, job) DO UPDATE SET status = excluded.status, done_at = excluded.done_at",
+        (guild_id, iso_week, job, now.isoformat(), status),
+    )
+
+
+async def checkins_to_send(db: Database, round_id: int) -> list[sqlite3.Row]:
+    """Groups of the round with a thread whose check-in Discord has not accepted yet."""
+    return await db.fetchall(
+        "SELECT * FROM groups WHERE round_id = ? AND thread_id IS NOT NULL "
+        "AND (checkin_status IS NULL OR checkin_status = 'sending') ORDER BY position",
+        (round_id,),
+    )
+
+
+async def set_checkin_status(db: Database, group_id: int, status: str, message_id: int | None = None) -> None:
+    await db.execute(
+        "UPDATE groups SET checkin_status = ?, checkin_message_id = coalesce(?, checkin_message_id) WHERE id = ?",
+        (status, message_id, group_id),
+    )

@@ -78,5 +78,24 @@ async def purge_before(db: Database, guild_id: int, cutoff: datetime, cutoff_wee
         return events.rowcount, rounds.rowcount
 
 
+async def remove_departed_members(db: Database, guild_id: int, cutoff: datetime, cutoff_week: str) -> int:
+    """Delete the member rows (preferences, time zone) of people who left pairing or the server and whose
+    last activity (leaving, an event, a round they were in) is older than the cutoff; returns how many.
+
+    Blocks they placed and moderator exclusions stay: they protect other people if the member returns."""
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "DELETE FROM members WHERE guild_id = ? "
+            "AND ((status = 'left' AND updated_at < ?) OR (departed_at IS NOT NULL AND departed_at < ?)) "
+            "AND NOT EXISTS (SELECT 1 FROM events e WHERE e.guild_id = members.guild_id "
+            "  AND e.user_id = members.user_id AND e.created_at >= ?) "
+            "AND NOT EXISTS (SELECT 1 FROM group_members gm JOIN groups g ON g.id = gm.group_id "
+            "  JOIN rounds r ON r.id = g.round_id WHERE gm.guild_id = members.guild_id "
+            "  AND gm.user_id = members.user_id AND r.iso_week >= ?)",
+            (guild_id, cutoff.isoformat(), cutoff.isoformat(), cutoff.isoformat(), cutoff_week),
+        )
+        return cursor.rowcount
+
+
 async def all_guild_retention(db: Database) -> list[sqlite3.Row]:
     return await db.fetchall("SELECT guild_id, timezone, retention_weeks FROM guild_settings")

@@ -34,13 +34,15 @@ async def health_line(db: Database, now: datetime) -> str:
     )
 
 
-async def rotate_backup(db: Database, folder: Path, now: datetime) -> Path:
-    """Write today's backup (once a day) and keep only the newest `KEEP_BACKUPS`."""
+async def rotate_backup(db: Database, folder: Path, now: datetime) -> tuple[Path, bool]:
+    """Write today's backup (once a day) and keep only the newest `KEEP_BACKUPS`; returns the day's file
+    and whether it was written now."""
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"bridges-{now:%Y-%m-%d}.sqlite3"
-    if not target.exists():
+    written = not target.exists()
+    if written:
         await db.backup_to(target)
     backups = sorted(folder.glob("bridges-????-??-??.sqlite3"))
     for old in backups[:-KEEP_BACKUPS]:
         old.unlink()
-    return target
+    return target, written

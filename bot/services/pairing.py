@@ -8,6 +8,7 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.db import Database, events, round_repair
 from bot.db import guilds as guild_db
@@ -391,32 +392,84 @@ async def next_round_week(db: Database, guild_id: int, now: datetime) -> str:
     return schedule.shift_week(week, 1, tz)
 
 
-async def side_jobs_due(db: Database, guild_id: int, now: datetime) -> tuple[str | None, list]:
-    """(week whose pre-round notice is due now or None, groups whose mid-week check-in is due now).
+@dataclass(frozen=True)
+class Notice:
+    channel_id: int
+    iso_week: str
+    round_at: datetime
+    tz: ZoneInfo
 
-    Each is claimed in weekly_jobs, so it happens once however often this is asked."""
+
+SendNotice = Callable[[Notice], Awaitable[None]]
+FindNotice = Callable[[Notice], Awaitable[bool]]
+# Each returns the check-in's message id, or None when the group's thread is gone for good.
+SendCheckin = Callable[[int, int], Awaitable[int | None]]
+FindCheckin = Callable[[int, int], Awaitable[int | None]]
+
+
+async def notice_if_due(
+    db: Database, guild_id: int, now: datetime, send: SendNotice, find: FindNotice
+) -> bool:
+    """Send the pre-round notice once, from a day before the round until the round is made.
+
+    It is marked done only after Discord accepted it. An attempt that may have reached Discord (a crash,
+    a lost answer) is looked for in the channel before it is sent again. Errors reaching Discord propagate,
+    and the scheduler tries again later while the notice is still useful."""
     settings = await pairing_settings(db, guild_id)
     if settings is None:
-        return None, []
-    notice_week = None
+        return False
     upcoming = settings.slot.next_after(now)
-    upcoming_week = schedule.week_key(upcoming, settings.slot.tz)
-    if (
-        upcoming - NOTICE_BEFORE <= now
-        and await pairing_db.round_for_week(db, guild_id, upcoming_week) is None
-        and await pairing_db.claim_job(db, guild_id, upcoming_week, "notice", now)
-    ):
-        notice_week = upcoming_week
-    groups: list = []
+    week = schedule.week_key(upcoming, settings.slot.tz)
+    if upcoming - NOTICE_BEFORE > now or await pairing_db.round_for_week(db, guild_id, week) is not None:
+        return False
+    status = await pairing_db.job_status(db, guild_id, week, "notice")
+    if status == "done":
+        return False
+    notice = Notice(settings.channel_id, week, upcoming, settings.slot.tz)
+    if status is None:
+        await pairing_db.set_job_status(db, guild_id, week, "notice", "sending", now)
+    if status is None or not await find(notice):
+        await send(notice)
+    await pairing_db.set_job_status(db, guild_id, week, "notice", "done", now)
+    return True
+
+
+async def checkins_if_due(
+    db: Database, guild_id: int, now: datetime, send: SendCheckin, find: FindCheckin
+) -> int:
+    """Send the mid-week check-in to each group of the latest round once, from three days after the round
+    was made until a week after it; returns how many were sent now.
+
+    Each group's check-in is marked sent only after Discord accepted it; one that may have reached Discord
+    is looked for in the thread first. Errors reaching Discord propagate, and the rest is tried later."""
     latest = await pairing_db.latest_round(db, guild_id)
-    if latest is not None and latest["status"] == "delivered":
-        # Mid-week counts from when the round was made (its slot, or earlier with /pairing run-now).
-        made = datetime.fromisoformat(latest["created_at"])
-        if made + CHECKIN_AFTER <= now < made + timedelta(days=7) and await pairing_db.claim_job(
-            db, guild_id, latest["iso_week"], "checkin", now
-        ):
-            groups = [g for g in await pairing_db.groups_of_round(db, latest["id"]) if g["thread_id"]]
-    return notice_week, groups
+    if latest is None or latest["status"] != "delivered":
+        return 0
+    # Mid-week counts from when the round was made (its slot, or earlier with /pairing run-now).
+    made = datetime.fromisoformat(latest["created_at"])
+    week = latest["iso_week"]
+    if not made + CHECKIN_AFTER <= now < made + timedelta(days=7):
+        return 0
+    if await pairing_db.job_status(db, guild_id, week, "checkin") == "done":
+        return 0
+    sent = 0
+    for group in await pairing_db.checkins_to_send(db, latest["id"]):
+        message_id = None
+        if group["checkin_status"] == "sending":
+            message_id = await find(group["thread_id"], group["id"])
+        else:
+            await pairing_db.set_checkin_status(db, group["id"], "sending")
+        if message_id is None:
+            message_id = await send(group["thread_id"], group["id"])
+            if message_id is None:
+                await pairing_db.set_checkin_status(db, group["id"], "unreachable")
+                continue
+            sent += 1
+        await pairing_db.set_checkin_status(db, group["id"], "sent", message_id)
+    await pairing_db.set_job_status(db, guild_id, week, "checkin", "done", now)
+    if sent:
+        log.info("sent the mid-week check-in for %s to %d groups", week, sent)
+    return sent
 
 
 async def member_rounds(db: Database, guild_id: int, user_id: int) -> list:
@@ -431,10 +484,6 @@ async def set_excluded(db: Database, guild_id: int, user_id: int, excluded: bool
 
 async def round_ids_to_resume(db: Database, guild_id: int) -> list[int]:
     return [row["id"] for row in await pairing_db.rounds_to_resume(db, guild_id)]
-
-
-async def checkin_sent(db: Database, group_id: int, message_id: int) -> None:
-    await pairing_db.set_checkin_message(db, group_id, message_id)
 
 
 async def server_timezone(db: Database, guild_id: int) -> str:

@@ -136,6 +136,19 @@ async def purge_expired(db: Database, now: datetime) -> tuple[int, int]:
     return total_events, total_rounds
 
 
+async def remove_departed_members(db: Database, now: datetime) -> int:
+    """Apply each server's retention to member rows: people who left pairing (or the server) and have done
+    nothing for longer than the retention period are removed, like their events and rounds."""
+    removed = 0
+    for row in await privacy_db.all_guild_retention(db):
+        cutoff = now - timedelta(weeks=row["retention_weeks"])
+        cutoff_week = schedule.week_key(cutoff, schedule.zone(row["timezone"]))
+        removed += await privacy_db.remove_departed_members(db, row["guild_id"], cutoff, cutoff_week)
+    if removed:
+        log.info("retention removed %d member rows of people who left", removed)
+    return removed
+
+
 async def set_retention(db: Database, guild_id: int, weeks: int, now: datetime) -> None:
     await guild_db.ensure(db, guild_id, now)
     await guild_db.set_value(db, guild_id, "retention_weeks", weeks)

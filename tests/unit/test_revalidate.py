@@ -104,7 +104,7 @@ class Opener:
             raise DeliveryProblem("missing permission")
         self.budget -= 1
         self.opened.append(list(item.member_ids))
-        return pairing.Opened(next(self.threads), [])
+        return pairing.Opened(next(self.threads))
 
     async def find_thread(self, channel_id: int, name: str) -> int | None:
         return None

@@ -13,8 +13,8 @@ OKABE_ITO = {"#0072b2", "#e69f00", "#009e73", "#cc79a7", "#d55e00", "#56b4e9", "
 
 ROWS = [
     WeekFigures("2026-W44", 2, 2, 1, 1, 1),  # a week with fewer than 3 people: everything masked
-    WeekFigures("2026-W45", 12, 10, 4, 8, 2),  # 2 prompt participants: that figure alone is masked
-    WeekFigures("2026-W46", 15, 14, 6, 7, 9),
+    WeekFigures("2026-W45", 12, 9, 4, 6, 2),  # 2 prompt participants: that figure alone is masked
+    WeekFigures("2026-W46", 15, 12, 6, 6, 9),
 ]
 
 
@@ -43,7 +43,7 @@ def test_members_groups_and_rate_are_on_separate_axes_and_the_rate_is_a_percenta
     assert rate_axes not in (members_axes, lines["groups that met"][0])
     assert rate_axes.get_ylim() == (0, 100)
     rate = list(lines["check-in answers"][1].get_ydata())
-    assert math.isnan(rate[0]) and rate[1] == 80.0 and rate[2] == 50.0
+    assert math.isnan(rate[0]) and rate[1] == 67.0 and rate[2] == 50.0
 
 
 def test_masked_figures_are_gaps_and_the_note_says_why():
@@ -59,7 +59,7 @@ def test_masked_figures_are_gaps_and_the_note_says_why():
 
 
 def test_no_note_when_nothing_is_masked():
-    figure = build_chart([WeekFigures("2026-W46", 15, 14, 6, 7, 9)])
+    figure = build_chart([WeekFigures("2026-W46", 15, 12, 6, 6, 9)])
     assert not any("hidden" in text.get_text() for text in figure.texts)
 
 
@@ -68,7 +68,7 @@ def test_alt_text_states_the_shown_numbers_and_fits_discord():
     assert "2026-W44 to 2026-W46" in text
     assert f"Groups that met: {', '.join(shown(r)['groups_met'] for r in ROWS)}." in text
     assert "Opted in: <3, 12, 15." in text and "Wrote in the prompt thread: <3, <3, 9." in text
-    assert "Check-in answers: <3, 80%, 50%." in text
+    assert "Check-in answers: <3, 67%, 50%." in text
     many = [WeekFigures(f"2026-W{w:02d}", 1000 + w, 900, 400, 800, 700) for w in range(1, 53)]
     assert len(chart_alt_text(many)) <= 1024
 

@@ -30,6 +30,8 @@ EXACT_LIMIT = 400
 NEIGHBOUR_WINDOW = 5
 CROSS_NEIGHBOURS = 10  # the window when mixing across circles: more candidates, as a third are same-circle
 GREEDY_PASSES = 6
+IMPROVE_SWEEPS = 12
+IMPROVE_BUDGET = 100_000  # swap tries of the local search above EXACT_LIMIT
 CROSS_WINDOW = 24  # pairs compared by the cross-circle swaps above EXACT_LIMIT
 CROSS_BONUS = 5  # a cross-circle pair outscores a same-circle pair with up to 4 more preference points
 BLOCKED = 10**9
@@ -335,9 +337,36 @@ def _greedy_pairs(
     rng.shuffle(rest)
     extra = [rest.pop()] if len(rest) % 2 else []
     pairs += [(rest[i], rest[i + 1]) for i in range(0, len(rest), 2)]
+    pairs = _improve(pairs, costs, rng, offsets)
     if across:
         pairs = _cross_swaps(pairs, costs, offsets)
     return pairs, extra
+
+
+def _improve(
+    pairs: list[tuple[int, int]], costs: _Costs, rng: random.Random, offsets: dict[int, int]
+) -> list[tuple[int, int]]:
+    """Local search: swap partners between two pairs of nearby timezones when that raises the score
+    without creating a repeat or a blocked pair. At most `IMPROVE_BUDGET` tries in all, so its time
+    grows smoothly with the server and never switches off."""
+    pairs = sorted(pairs, key=lambda p: (offsets[p[0]], p))
+    count = len(pairs)
+    if count < 2:
+        return pairs
+    span = 40
+    for _ in range(max(1, min(IMPROVE_SWEEPS, IMPROVE_BUDGET // count))):
+        for i in range(count):
+            j = i + rng.randint(-span, span)
+            if j == i or not 0 <= j < count:
+                continue
+            a, b = pairs[i]
+            c, d = pairs[j]
+            before = costs.pair(a, b) + costs.pair(c, d)
+            for first, second in (((a, c), (b, d)), ((a, d), (b, c))):
+                if costs.pair(*first) + costs.pair(*second) < before:
+                    pairs[i], pairs[j] = first, second
+                    break
+    return pairs
 
 
 def _cross_swaps(

@@ -441,18 +441,20 @@ def _repair(pairs: list[tuple[int, int]], costs: _Costs, rng: random.Random) -> 
 def _groups(
     ids: list[int], size: int, costs: _Costs, rng: random.Random
 ) -> tuple[list[list[int]], list[int]]:
-    """Groups of `size`: seeded order, each group grown with the member that adds the least cost."""
+    """About `size` members per group, sizes differing by at most one (7 in fours: 4 and 3, not one group
+    of 7): seeded order, each group grown with the member that adds the least cost."""
     remaining = list(ids)
     rng.shuffle(remaining)
-    count = max(1, len(remaining) // size)  # fewer members than a group: one smaller group
+    count = max(1, round(len(remaining) / size))  # fewer members than a group: one smaller group
+    targets = [len(remaining) // count + (1 if k < len(remaining) % count else 0) for k in range(count)]
     groups: list[list[int]] = []
     extra: list[int] = []
     window = 200
-    for _ in range(count):
+    for target in targets:
         if not remaining:
             break
         group = [remaining.pop(0)]
-        while len(group) < size and remaining:
+        while len(group) < target and remaining:
             pool = remaining[:window]
             pick = min(range(len(pool)), key=lambda k: (sum(costs.pair(pool[k], g) for g in group), k))
             if any(pair_key(pool[pick], g) in costs.blocks for g in group):

@@ -6,6 +6,7 @@ import os
 import random
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import networkx as nx
@@ -288,7 +289,10 @@ def test_across_on_a_large_server_makes_mostly_cross_circle_pairs():
     cross = sum(1 for g in plan.groups if len(g) == 2 and crosses(by_id[g[0]], by_id[g[1]]))
     plain = plan_round(RoundInput(people, seed=1, mix="any"))
     cross_plain = sum(1 for g in plain.groups if len(g) == 2 and crosses(by_id[g[0]], by_id[g[1]]))
-    assert cross > 0.9 * 375 and cross > cross_plain + 100  # at most 375: 250 members are neutral
+    # the best possible: circle sets are the parts of a complete multipartite graph
+    sizes = Counter(m.circles for m in people if m.circles)
+    best = min(sum(sizes.values()) // 2, sum(sizes.values()) - max(sizes.values()))
+    assert cross >= 0.95 * best and cross > cross_plain + 100
 
 
 # --------------------------------------------------------------------------------------------- large rounds
@@ -309,7 +313,7 @@ def test_large_round_quality_floor():
     ]
     plan = plan_round(RoundInput(people, seed=3))
     mean = total_score(plan.groups, people) / len(pairs_of(plan.groups))
-    assert mean > 3.6  # a shuffle scores about 1.6, a greedy that ignores the score about 2.6
+    assert mean > 4.45  # 4.59 today; a shuffle scores about 1.6
 
 
 def test_large_round_avoids_history_and_blocks():
@@ -408,6 +412,8 @@ def test_every_member_is_placed_once_and_no_block_is_grouped(data, size, policy,
         assert all(len(g) == 2 for g in plan.groups)
     if not blocks and len(people) >= 2 and policy == "trio":
         assert plan.sat_out == []
+        sizes = [len(g) for g in plan.groups]
+        assert max(sizes) - min(sizes) <= 1  # 7 members in fours: 4 and 3, never one group of 7
     if size == 2 and not blocks and policy == "sit_out":
         assert len(plan.sat_out) == len(people) % 2
 

@@ -58,6 +58,21 @@ class Database:
             else:
                 await self.conn.execute("COMMIT")
 
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A second, read-only connection holding one consistent snapshot, for bulk reads (a round's input).
+
+        Long reads there neither queue the shared connection's commands behind them nor block its writes
+        (WAL readers and the writer do not wait for each other). Rows come back as plain tuples."""
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        try:
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute("PRAGMA query_only = ON")
+            await conn.execute("BEGIN")
+            yield conn
+        finally:
+            await conn.close()
+
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
         async with self.conn.execute(sql, tuple(params)) as cursor:
             return await cursor.fetchone()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 import aiosqlite
@@ -36,3 +37,23 @@ async def record_once_a_week(
         (guild_id, user_id, kind, iso_week, now.isoformat(), guild_id, user_id, kind, iso_week),
     )
     return cursor.rowcount > 0
+
+
+async def record_many(
+    conn: aiosqlite.Connection,
+    guild_id: int,
+    user_ids: Iterable[int],
+    kind: str,
+    iso_week: str,
+    now: datetime,
+    *,
+    round_id: int | None = None,
+    group_size: int | None = None,
+) -> None:
+    """Append one event per member inside the caller's transaction, as a single batched statement."""
+    stamp = now.isoformat()
+    await conn.executemany(
+        "INSERT INTO events (guild_id, user_id, kind, iso_week, round_id, group_size, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(guild_id, user_id, kind, iso_week, round_id, group_size, stamp) for user_id in user_ids],
+    )

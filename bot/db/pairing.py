@@ -3,46 +3,50 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
 import aiosqlite
 
 from bot.db.connection import Database
 
+ELIGIBLE_COLUMNS = (
+    "user_id, timezone, interests, frequency, paused_until, skip_week, last_sat_out_week, last_paired_week"
+)
+HISTORY_PAGE = 50_000
 
-async def eligible_members(db: Database, guild_id: int) -> list[sqlite3.Row]:
+
+async def eligible_members(db: Database | aiosqlite.Connection, guild_id: int) -> list[sqlite3.Row]:
     """Active members who are not excluded by a moderator (pause, skip and frequency are checked above)."""
-    return await db.fetchall(
-        "SELECT m.* FROM members m WHERE m.guild_id = ? AND m.status = 'active' AND NOT EXISTS "
+    conn = db.conn if isinstance(db, Database) else db
+    async with conn.execute(
+        f"SELECT {ELIGIBLE_COLUMNS} FROM members m WHERE m.guild_id = ? AND m.status = 'active' AND NOT EXISTS "
         "(SELECT 1 FROM pairing_exclusions x WHERE x.guild_id = m.guild_id AND x.user_id = m.user_id) "
         "ORDER BY m.user_id",
         (guild_id,),
-    )
+    ) as cursor:
+        return list(await cursor.fetchall())
 
 
-async def last_paired_weeks(db: Database, guild_id: int) -> dict[int, str]:
-    rows = await db.fetchall(
-        "SELECT gm.user_id, max(r.iso_week) AS week FROM group_members gm JOIN groups g ON g.id = gm.group_id "
-        "JOIN rounds r ON r.id = g.round_id WHERE gm.guild_id = ? AND gm.user_id IS NOT NULL GROUP BY gm.user_id",
-        (guild_id,),
-    )
-    return {r["user_id"]: r["week"] for r in rows}
-
-
-async def history(db: Database, guild_id: int, since_week: str) -> list[tuple[str, int, int]]:
-    """(week, group id, member) rows of rounds since `since_week`, for the repeat-avoidance history."""
-    rows = await db.fetchall(
-        "SELECT r.iso_week, gm.group_id, gm.user_id FROM group_members gm JOIN groups g ON g.id = gm.group_id "
-        "JOIN rounds r ON r.id = g.round_id WHERE gm.guild_id = ? AND r.iso_week >= ? AND gm.user_id IS NOT NULL",
+async def pair_history_pages(
+    conn: aiosqlite.Connection, guild_id: int, since_week: str
+) -> AsyncIterator[list[tuple[int, int, str]]]:
+    """(lower id, higher id, last week met) of every pair that met since `since_week`, a page at a time,
+    read through the primary key (one row per pair, not one per group member and week)."""
+    async with conn.execute(
+        "SELECT user_a, user_b, last_week FROM pair_history WHERE guild_id = ? AND last_week >= ?",
         (guild_id, since_week),
-    )
-    return [(r[0], r[1], r[2]) for r in rows]
+    ) as cursor:
+        while page := await cursor.fetchmany(HISTORY_PAGE):
+            yield page  # type: ignore[misc]
 
 
-async def blocks(db: Database, guild_id: int) -> list[tuple[int, int]]:
-    rows = await db.fetchall("SELECT blocker_id, blocked_id FROM blocks WHERE guild_id = ?", (guild_id,))
-    return [(r[0], r[1]) for r in rows]
+async def blocks(db: Database | aiosqlite.Connection, guild_id: int) -> list[tuple[int, int]]:
+    conn = db.conn if isinstance(db, Database) else db
+    async with conn.execute(
+        "SELECT blocker_id, blocked_id FROM blocks WHERE guild_id = ?", (guild_id,)
+    ) as cursor:
+        return [(r[0], r[1]) for r in await cursor.fetchall()]
 
 
 async def add_block(db: Database, guild_id: int, blocker: int, blocked: int, now: datetime) -> bool:
@@ -102,28 +106,47 @@ async def insert_round(
     groups: Sequence[Sequence[int]],
     now: datetime,
 ) -> int | None:
-    """Save a round and its groups in the caller's transaction; None when the week already has a round."""
+    """Save a round and its groups in the caller's transaction; None when the week already has a round.
+
+    A few batched statements whatever the round's size; the pair history and each member's last-paired
+    week are brought up to date in the same transaction, so they never disagree with the groups."""
     cursor = await conn.execute(
-        "INSERT INTO rounds (guild_id, iso_week, seed, prompt_id, status, created_at) VALUES (?, ?, ?, ?, "
-        "'delivering', ?) ON CONFLICT (guild_id, iso_week) DO NOTHING",
-        (guild_id, iso_week, seed, prompt_id, now.isoformat()),
+        "INSERT INTO rounds (guild_id, iso_week, seed, prompt_id, status, created_at, member_count) "
+        "VALUES (?, ?, ?, ?, 'delivering', ?, ?) ON CONFLICT (guild_id, iso_week) DO NOTHING",
+        (guild_id, iso_week, seed, prompt_id, now.isoformat(), sum(len(g) for g in groups)),
     )
     if cursor.rowcount == 0:
         return None
     round_id = int(cursor.lastrowid or 0)
-    await conn.execute(
-        "UPDATE rounds SET member_count = ? WHERE id = ?", (sum(len(g) for g in groups), round_id)
+    await conn.executemany(
+        "INSERT INTO groups (guild_id, round_id, position) VALUES (?, ?, ?)",
+        [(guild_id, round_id, position) for position in range(1, len(groups) + 1)],
     )
-    for position, members in enumerate(groups, start=1):
-        group_cursor = await conn.execute(
-            "INSERT INTO groups (guild_id, round_id, position) VALUES (?, ?, ?)",
-            (guild_id, round_id, position),
-        )
-        group_id = group_cursor.lastrowid
-        await conn.executemany(
-            "INSERT INTO group_members (guild_id, group_id, user_id) VALUES (?, ?, ?)",
-            [(guild_id, group_id, user_id) for user_id in members],
-        )
+    async with conn.execute("SELECT position, id FROM groups WHERE round_id = ?", (round_id,)) as ids:
+        group_ids = dict(await ids.fetchall())  # type: ignore[arg-type]
+    await conn.executemany(
+        "INSERT INTO group_members (guild_id, group_id, user_id) VALUES (?, ?, ?)",
+        [
+            (guild_id, group_ids[position], user_id)
+            for position, members in enumerate(groups, start=1)
+            for user_id in members
+        ],
+    )
+    await conn.executemany(
+        "INSERT INTO pair_history (guild_id, user_a, user_b, last_week) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (guild_id, user_a, user_b) DO UPDATE SET last_week = max(last_week, excluded.last_week)",
+        [
+            (guild_id, min(a, b), max(a, b), iso_week)
+            for members in groups
+            for i, a in enumerate(members)
+            for b in members[i + 1 :]
+        ],
+    )
+    await conn.executemany(
+        "UPDATE members SET last_paired_week = ? WHERE guild_id = ? AND user_id = ? "
+        "AND (last_paired_week IS NULL OR last_paired_week < ?)",
+        [(iso_week, guild_id, user_id, iso_week) for members in groups for user_id in members],
+    )
     return round_id
 
 

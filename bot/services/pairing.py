@@ -49,45 +49,61 @@ async def pairing_settings(db: Database, guild_id: int) -> PairingSettings | Non
 
 async def round_input(
     db: Database, guild_id: int, week: str, seed: int, settings: PairingSettings, now: datetime
-):
-    """Everything the engine needs, read from the database: eligible members, history, blocks."""
+) -> RoundInput:
+    """Everything the engine needs, read from one snapshot: eligible members, pair history, blocks.
+
+    The history comes from `pair_history` (one row per pair), kept only for pairs of eligible members;
+    ids, timezones, interest sets and weeks are shared objects, so 100,000 members with a year of history
+    fit in a few hundred megabytes."""
     this_week = week_ordinal(week)
     round_day = settings.slot.in_week(week).astimezone(settings.slot.tz).date()
-    last_paired = await pairing_db.last_paired_weeks(db, guild_id)
+    ordinals: dict[str, int] = {}
+    offsets: dict[str, int | None] = {}
+    interest_sets: dict[str, frozenset[str]] = {}
+
+    def ordinal(key: str) -> int:
+        value = ordinals.get(key)
+        if value is None:
+            value = ordinals[key] = week_ordinal(key)
+        return value
+
+    def offset_of(name: str) -> int | None:
+        if name not in offsets:
+            delta = now.astimezone(schedule.zone(name)).utcoffset()
+            offsets[name] = int(delta.total_seconds() // 60) if delta is not None else None
+        return offsets[name]
+
     candidates = []
-    for row in await pairing_db.eligible_members(db, guild_id):
-        if row["paused_until"] and date.fromisoformat(row["paused_until"]) > round_day:
-            continue
-        if row["skip_week"] == week:
-            continue
-        paired = last_paired.get(row["user_id"])
-        if not is_due(row["frequency"], week_ordinal(paired) if paired else None, this_week):
-            continue
-        offset = None
-        if row["timezone"]:
-            delta = now.astimezone(schedule.zone(row["timezone"])).utcoffset()
-            offset = int(delta.total_seconds() // 60) if delta is not None else None
-        candidates.append(
-            Candidate(
-                row["user_id"],
-                offset,
-                frozenset(i for i in row["interests"].split(",") if i),
-                week_ordinal(row["last_sat_out_week"]) if row["last_sat_out_week"] else -1,
-            )
-        )
+    ids: dict[int, int] = {}
     since = schedule.shift_week(week, -HISTORY_WEEKS, settings.slot.tz)
-    grouped: dict[int, tuple[str, list[int]]] = {}
-    for iso_week, group_id, user_id in await pairing_db.history(db, guild_id, since):
-        grouped.setdefault(group_id, (iso_week, []))[1].append(user_id)
-    last_met: dict[tuple[int, int], int] = {}
-    for iso_week, members in grouped.values():
-        ordinal = week_ordinal(iso_week)
-        for i, a in enumerate(members):
-            for b in members[i + 1 :]:
-                key = pair_key(a, b)
-                if last_met.get(key, -1) < ordinal:
-                    last_met[key] = ordinal
-    block_pairs = frozenset(pair_key(a, b) for a, b in await pairing_db.blocks(db, guild_id))
+    async with db.snapshot() as conn:
+        for row in await pairing_db.eligible_members(conn, guild_id):
+            user_id, timezone, interests, frequency, paused_until, skip_week, sat_out, paired = row
+            if paused_until and date.fromisoformat(paused_until) > round_day:
+                continue
+            if skip_week == week:
+                continue
+            if not is_due(frequency, ordinal(paired) if paired else None, this_week):
+                continue
+            interest_set = interest_sets.get(interests)
+            if interest_set is None:
+                interest_set = interest_sets[interests] = frozenset(i for i in interests.split(",") if i)
+            candidates.append(
+                Candidate(
+                    user_id,
+                    offset_of(timezone) if timezone else None,
+                    interest_set,
+                    ordinal(sat_out) if sat_out else -1,
+                )
+            )
+            ids[user_id] = user_id
+        last_met: dict[tuple[int, int], int] = {}
+        async for page in pairing_db.pair_history_pages(conn, guild_id, since):
+            for a, b, met in page:
+                a, b = ids.get(a), ids.get(b)
+                if a is not None and b is not None:
+                    last_met[(a, b)] = ordinal(met)
+        block_pairs = frozenset(pair_key(a, b) for a, b in await pairing_db.blocks(conn, guild_id))
     return RoundInput(candidates, last_met, block_pairs, seed, settings.group_size, settings.odd_policy)
 
 
@@ -135,11 +151,11 @@ async def create_round(
         )
         if round_id is None:
             return RoundOutcome("already", week)
-        for group in result.groups:
-            for user_id in group:
-                await events.record(
-                    conn, guild_id, user_id, "paired", week, now, round_id=round_id, group_size=len(group)
-                )
+        for size in sorted({len(group) for group in result.groups}):
+            members = [u for group in result.groups if len(group) == size for u in group]
+            await events.record_many(
+                conn, guild_id, members, "paired", week, now, round_id=round_id, group_size=size
+            )
         await pairing_db.mark_sat_out(conn, guild_id, result.sat_out, week)
     log.info(
         "made the round for %s: %d groups, %d sitting out", week, len(result.groups), len(result.sat_out)

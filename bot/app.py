@@ -12,6 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import http_limits
 from bot.config import Settings
 from bot.db import Database, meta, open_database
 
@@ -87,6 +88,8 @@ class BridgesBot(commands.Bot):
             member_cache_flags=discord.MemberCacheFlags.none(),
             guild_ready_timeout=guild_ready_timeout,
         )
+        # Linear bucket clean-up and the global request pace: see bot/http_limits.py for why.
+        http_limits.install(self.http)
         self.settings = settings
         self._clock = clock or (lambda: datetime.now(UTC))
         self.force_sync = force_sync

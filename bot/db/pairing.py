@@ -176,6 +176,34 @@ async def set_thread(db: Database, group_id: int, thread_id: int) -> None:
     await db.execute("UPDATE groups SET thread_id = ? WHERE id = ?", (thread_id, group_id))
 
 
+async def groups_to_open(db: Database, round_id: int) -> list[tuple[int, int, list[int]]]:
+    """(group id, position, present members) of the round's groups that have no thread yet, in one query."""
+    rows = await db.fetchall(
+        "SELECT g.id, g.position, gm.user_id FROM groups g LEFT JOIN group_members gm ON gm.group_id = g.id "
+        "AND gm.user_id IS NOT NULL AND gm.left_at IS NULL WHERE g.round_id = ? AND g.thread_id IS NULL "
+        "ORDER BY g.position, gm.id",
+        (round_id,),
+    )
+    groups: dict[int, tuple[int, int, list[int]]] = {}
+    for group_id, position, user_id in rows:
+        entry = groups.setdefault(group_id, (group_id, position, []))
+        if user_id is not None:
+            entry[2].append(user_id)
+    return list(groups.values())
+
+
+async def save_threads(db: Database, opened: Sequence[tuple[int, int, Sequence[int]]], now: datetime) -> None:
+    """Record a batch of opened threads, (group id, thread id, departed members), in one transaction."""
+    async with db.transaction() as conn:
+        await conn.executemany(
+            "UPDATE groups SET thread_id = ? WHERE id = ?", [(thread, group) for group, thread, _ in opened]
+        )
+        await conn.executemany(
+            "UPDATE group_members SET left_at = ? WHERE group_id = ? AND user_id = ? AND left_at IS NULL",
+            [(now.isoformat(), group, user) for group, _, departed in opened for user in departed],
+        )
+
+
 async def set_round_status(db: Database, round_id: int, status: str) -> None:
     await db.execute("UPDATE rounds SET status = ? WHERE id = ?", (status, round_id))
 

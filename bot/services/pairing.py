@@ -187,14 +187,30 @@ class Opened:
 
 
 OpenGroup = Callable[[GroupToOpen], Awaitable[Opened]]
-FindThread = Callable[[int, str], Awaitable[int | None]]
+FindThreads = Callable[[int], Awaitable[dict[str, int]]]
+
+# Groups in flight at once: enough to keep the thread-creation bucket busy across a network round trip;
+# the HTTP client keeps the total under Discord's global limit and each bucket under its own.
+DELIVERY_CONCURRENCY = 8
+SAVE_EVERY = 25  # opened threads recorded per write transaction
 
 
 async def deliver_round(
-    db: Database, guild_id: int, round_id: int, open_group: OpenGroup, find_thread: FindThread, now: datetime
+    db: Database,
+    guild_id: int,
+    round_id: int,
+    open_group: OpenGroup,
+    find_threads: FindThreads | None,
+    now: datetime,
+    *,
+    concurrency: int = DELIVERY_CONCURRENCY,
 ) -> str:
-    """Open a private thread for each group that has none yet. Resumable: a group whose thread id is stored
-    is skipped, and a thread opened just before a crash is found by its name and adopted, not opened twice.
+    """Open a private thread for each group that has none yet, a bounded number of groups at a time.
+
+    Resumable: a group whose thread id is stored is skipped. When resuming (`find_threads` given), the
+    threads already in the channel are listed once, and one opened just before a crash (found by its name)
+    is adopted, not opened twice. Thread ids are saved in batches; a crash loses at most a batch of ids,
+    and those threads are adopted on resume.
 
     Returns 'delivered', or 'stopped' when Discord refused (the problem is recorded; the rest waits)."""
     settings = await pairing_settings(db, guild_id)
@@ -208,33 +224,53 @@ async def deliver_round(
     else:
         post = await prompt_db.post_for_week(db, guild_id, round_row["iso_week"])
         prompt_text = post["text"] if post else None
-    for group in await pairing_db.groups_of_round(db, round_id):
-        if group["thread_id"] is not None:
-            continue
-        members = await pairing_db.group_member_ids(db, group["id"])
-        item = GroupToOpen(
-            guild_id,
-            settings.channel_id,
-            group["id"],
-            group["position"],
-            round_row["iso_week"],
-            members,
-            prompt_text,
-        )
-        try:
-            adopted = await find_thread(settings.channel_id, item.thread_name)
+    todo = await pairing_db.groups_to_open(db, round_id)
+    existing: dict[str, int] = {}
+    if todo and find_threads is not None:
+        existing = await find_threads(settings.channel_id)
+    items = iter(
+        [
+            GroupToOpen(
+                guild_id, settings.channel_id, group_id, position, round_row["iso_week"], members, prompt_text
+            )
+            for group_id, position, members in todo
+        ]
+    )
+    opened_batch: list[tuple[int, int, list[int]]] = []
+    problems: list[DeliveryProblem] = []
+
+    async def save() -> None:
+        batch = opened_batch[:]
+        opened_batch.clear()
+        if batch:
+            await pairing_db.save_threads(db, batch, now)
+
+    async def deliver_some() -> None:
+        for item in items:  # the workers share one iterator: each group is taken once
+            if problems:
+                return
+            adopted = existing.get(item.thread_name)
             if adopted is not None:
                 item = replace(item, existing_thread_id=adopted)
-            opened = await open_group(item)
-        except DeliveryProblem as problem:
-            if await guild_db.set_problem(db, guild_id, "pairing", str(problem)):
-                log.warning("round delivery stopped in a server: %s", problem)
-            return "stopped"
-        await pairing_db.set_thread(db, group["id"], opened.thread_id)
-        if opened.departed:
-            async with db.transaction() as conn:
-                for user_id in opened.departed:
-                    await pairing_db.set_left(conn, group["id"], user_id, now)
+            try:
+                opened = await open_group(item)
+            except DeliveryProblem as problem:
+                problems.append(problem)
+                return
+            opened_batch.append((item.group_id, opened.thread_id, opened.departed))
+            if len(opened_batch) >= SAVE_EVERY:
+                await save()
+
+    try:
+        async with asyncio.TaskGroup() as workers:
+            for _ in range(max(1, min(concurrency, len(todo)))):
+                workers.create_task(deliver_some())
+    finally:
+        await save()
+    if problems:
+        if await guild_db.set_problem(db, guild_id, "pairing", str(problems[0])):
+            log.warning("round delivery stopped in a server: %s", problems[0])
+        return "stopped"
     await pairing_db.set_round_status(db, round_id, "delivered")
     await guild_db.set_problem(db, guild_id, "pairing", None)
     return "delivered"

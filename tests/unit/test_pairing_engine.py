@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import subprocess
@@ -347,6 +348,16 @@ def test_same_groups_in_any_process():
         )
         outputs.add(done.stdout)
     assert len(outputs) == 1
+
+
+def test_inputs_and_plans_are_values():
+    member = Candidate(1, 0, circles=frozenset({1}))
+    plan = plan_round(RoundInput([member, Candidate(2)]))
+    for value in (member, RoundInput([member]), plan):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            value.seed = 1  # type: ignore[misc]
+    assert RoundInput([member]).mix == "any" and Candidate(3).circles == frozenset()
+    assert hash(member) == hash(Candidate(1, 0, circles=frozenset({1})))
 
 
 def test_frequency():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -71,6 +72,7 @@ async def forget_member(db: Database, guild_id: int, user_id: int) -> None:
 async def purge_expired(db: Database, now: datetime) -> tuple[int, int]:
     """Apply each server's retention: events and pairing rounds older than it are deleted."""
     total_events = total_rounds = 0
+    started = time.perf_counter()
     for row in await privacy_db.all_guild_retention(db):
         cutoff = now - timedelta(weeks=row["retention_weeks"])
         cutoff_week = schedule.week_key(cutoff, schedule.zone(row["timezone"]))
@@ -80,7 +82,12 @@ async def purge_expired(db: Database, now: datetime) -> tuple[int, int]:
         total_events += removed_events
         total_rounds += removed_rounds
     if total_events or total_rounds:
-        log.info("retention purge removed %d events and %d rounds", total_events, total_rounds)
+        log.info(
+            "retention purge removed %d events and %d rounds in %.1f s",
+            total_events,
+            total_rounds,
+            time.perf_counter() - started,
+        )
     return total_events, total_rounds
 
 

@@ -245,7 +245,9 @@ class FakeWithRoundTrip(FakeDiscord):
         await asyncio.sleep(self.rtt / 2)
         started = time.perf_counter()
         response = await super()._rest(request)
-        self.timeline.append((started, time.perf_counter(), request.method, request.path.removeprefix("/api/v10")))
+        self.timeline.append(
+            (started, time.perf_counter(), request.method, request.path.removeprefix("/api/v10"))
+        )
         await asyncio.sleep(self.rtt / 2)
         return response
 

@@ -33,6 +33,7 @@ async def export_member(db: Database, guild_id: int, user_id: int, now: datetime
             "paused_until": row["paused_until"],
             "skip_week": row["skip_week"],
             "last_sat_out_week": row["last_sat_out_week"],
+            "last_paired_week": row["last_paired_week"],
             "joined_at": row["joined_at"],
             "updated_at": row["updated_at"],
             "suggestions": suggestions,

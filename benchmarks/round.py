@@ -217,10 +217,27 @@ def copy_database(source: Path, target: Path) -> None:
 async def prepare_in_this_process(path: Path, guild_id: int) -> dict:
     from bot.services import pairing
 
+    phases: dict[str, float] = {}
+    read, plan = pairing.round_input, pairing.plan_round
+
+    async def timed_read(*args: Any, **kwargs: Any) -> Any:
+        t0 = time.perf_counter()
+        result = await read(*args, **kwargs)
+        phases["read_s"] = time.perf_counter() - t0
+        return result
+
+    def timed_plan(*args: Any) -> Any:
+        t0 = time.perf_counter()
+        result = plan(*args)
+        phases["plan_s"] = time.perf_counter() - t0
+        return result
+
+    pairing.round_input, pairing.plan_round = timed_read, timed_plan  # type: ignore[assignment]
     db = await open_database(path)
     started = time.perf_counter()
     outcome = await pairing.create_round(db, guild_id, datetime.now(UTC), force=True, seed=7)
     elapsed = time.perf_counter() - started
+    phases["save_s"] = elapsed - sum(phases.values())
     await db.close()
     status = Path("/proc/self/status").read_text().splitlines()
     peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
@@ -229,6 +246,7 @@ async def prepare_in_this_process(path: Path, guild_id: int) -> dict:
         "status": outcome.status,
         "prepare_s": round(elapsed, 2),
         "prepare_peak_rss_mb": round(peak, 1),
+        **{key: round(value, 2) for key, value in phases.items()},
         "groups": len(plan.groups) if plan else 0,
         "repeats": plan.repeats if plan else None,
         "blocked_pairs": plan.blocked if plan else None,

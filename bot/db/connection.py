@@ -159,6 +159,8 @@ async def open_database(path: Path, *, migrate: bool = True) -> Database:
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA foreign_keys = ON")
         await conn.execute("PRAGMA synchronous = NORMAL")
+        # 32 MB of page cache (used only as needed): saving a large round touches many index pages.
+        await conn.execute("PRAGMA cache_size = -32768")
     except sqlite3.DatabaseError as exc:
         await conn.close()
         raise DatabaseError(f"{path} is not a usable SQLite database ({exc}).") from exc

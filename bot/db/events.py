@@ -50,10 +50,11 @@ async def record_many(
     round_id: int | None = None,
     group_size: int | None = None,
 ) -> None:
-    """Append one event per member inside the caller's transaction, as a single batched statement."""
+    """Append one event per member inside the caller's transaction, as a single batched statement
+    (in member order, the order of the index on members' events)."""
     stamp = now.isoformat()
     await conn.executemany(
         "INSERT INTO events (guild_id, user_id, kind, iso_week, round_id, group_size, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(guild_id, user_id, kind, iso_week, round_id, group_size, stamp) for user_id in user_ids],
+        [(guild_id, user_id, kind, iso_week, round_id, group_size, stamp) for user_id in sorted(user_ids)],
     )

@@ -8,6 +8,7 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from operator import itemgetter
 
 from bot.db import Database, events
 from bot.db import guilds as guild_db
@@ -47,14 +48,25 @@ async def pairing_settings(db: Database, guild_id: int) -> PairingSettings | Non
     return PairingSettings(row["pairing_channel_id"], slot, row["group_size"], row["odd_policy"])
 
 
+_PAIR = itemgetter(0, 1)
+_WEEK = itemgetter(2)
+
+
+class WeekOrdinals(dict[str, int]):
+    """ISO week key -> week ordinal, computed once per distinct key."""
+
+    def __missing__(self, key: str) -> int:
+        value = self[key] = week_ordinal(key)
+        return value
+
+
 async def round_input(
     db: Database, guild_id: int, week: str, seed: int, settings: PairingSettings, now: datetime
 ) -> RoundInput:
     """Everything the engine needs, read from one snapshot: eligible members, pair history, blocks.
 
-    The history comes from `pair_history` (one row per pair), kept only for pairs of eligible members;
-    ids, timezones, interest sets and weeks are shared objects, so 100,000 members with a year of history
-    fit in a few hundred megabytes."""
+    The history comes from `pair_history`, one row per pair that met in the last `HISTORY_WEEKS` weeks
+    (pairs with members who are not in this round are kept: the engine never asks about them)."""
     this_week = week_ordinal(week)
     round_day = settings.slot.in_week(week).astimezone(settings.slot.tz).date()
     ordinals: dict[str, int] = {}
@@ -74,7 +86,6 @@ async def round_input(
         return offsets[name]
 
     candidates = []
-    ids: dict[int, int] = {}
     since = schedule.shift_week(week, -HISTORY_WEEKS, settings.slot.tz)
     async with db.snapshot() as conn:
         for row in await pairing_db.eligible_members(conn, guild_id):
@@ -96,13 +107,12 @@ async def round_input(
                     ordinal(sat_out) if sat_out else -1,
                 )
             )
-            ids[user_id] = user_id
+        # One row per pair that met in the last year, folded into the engine's dict by C-level iterators
+        # (no Python code per row): ids come from the rows, weeks from a table of the 53 possible keys.
+        weeks = WeekOrdinals()
         last_met: dict[tuple[int, int], int] = {}
         async for page in pairing_db.pair_history_pages(conn, guild_id, since):
-            for a, b, met in page:
-                a, b = ids.get(a), ids.get(b)
-                if a is not None and b is not None:
-                    last_met[(a, b)] = ordinal(met)
+            last_met.update(zip(map(_PAIR, page), map(weeks.__getitem__, map(_WEEK, page)), strict=True))
         block_pairs = frozenset(pair_key(a, b) for a, b in await pairing_db.blocks(conn, guild_id))
     return RoundInput(candidates, last_met, block_pairs, seed, settings.group_size, settings.odd_policy)
 

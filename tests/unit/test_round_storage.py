@@ -151,8 +151,14 @@ async def test_a_round_reads_the_history_of_eligible_members_within_a_year(tmp_p
         await membership.leave(db, GUILD, 4, now=NOW)
         data = await prepared(db, GUILD)
         assert sorted(c.id for c in data.members) == [1, 2, 3, 5]
-        # Not the pair from over a year ago, nor pairs with a member who left or is excluded.
-        assert data.last_met == {(3, 5): pairing_service.week_ordinal("2026-W45")}
+        # Every pair that met in the last year (the engine asks only about this round's members), not the
+        # pair from over a year ago.
+        ordinal = pairing_service.week_ordinal
+        assert data.last_met == {
+            (3, 4): ordinal("2026-W40"),
+            (5, 6): ordinal("2026-W40"),
+            (3, 5): ordinal("2026-W45"),
+        }
         # A monthly member paired two weeks ago is not due; the last-paired week says so without a scan.
         await db.execute("UPDATE members SET frequency = 'monthly' WHERE user_id = 5")
         assert sorted(c.id for c in (await prepared(db, GUILD)).members) == [1, 2, 3]

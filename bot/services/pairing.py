@@ -69,15 +69,9 @@ async def round_input(
     (pairs with members who are not in this round are kept: the engine never asks about them)."""
     this_week = week_ordinal(week)
     round_day = settings.slot.in_week(week).astimezone(settings.slot.tz).date()
-    ordinals: dict[str, int] = {}
+    ordinal = WeekOrdinals().__getitem__
     offsets: dict[str, int | None] = {}
     interest_sets: dict[str, frozenset[str]] = {}
-
-    def ordinal(key: str) -> int:
-        value = ordinals.get(key)
-        if value is None:
-            value = ordinals[key] = week_ordinal(key)
-        return value
 
     def offset_of(name: str) -> int | None:
         if name not in offsets:
@@ -109,10 +103,9 @@ async def round_input(
             )
         # One row per pair that met in the last year, folded into the engine's dict by C-level iterators
         # (no Python code per row): ids come from the rows, weeks from a table of the 53 possible keys.
-        weeks = WeekOrdinals()
         last_met: dict[tuple[int, int], int] = {}
         async for page in pairing_db.pair_history_pages(conn, guild_id, since):
-            last_met.update(zip(map(_PAIR, page), map(weeks.__getitem__, map(_WEEK, page)), strict=True))
+            last_met.update(zip(map(_PAIR, page), map(ordinal, map(_WEEK, page)), strict=True))
         block_pairs = frozenset(pair_key(a, b) for a, b in await pairing_db.blocks(conn, guild_id))
     return RoundInput(candidates, last_met, block_pairs, seed, settings.group_size, settings.odd_policy)
 

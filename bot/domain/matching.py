@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 
 CANDIDATES = 16  # partners per member kept for the exact matching
+CROSS_CANDIDATES = 32  # with the cross-circle bonus: scores tie more often, so keep more
 ATTEMPTS = 4  # edge orders tried when looking for a schedule of the weeks ahead
 
 
@@ -30,9 +31,12 @@ def mix(j: int, a: int, b: int) -> int:
 
 
 def best_matching(
-    n: int, adjacency: Sequence[Sequence[int]], weight: Callable[[int, int], int]
+    n: int,
+    adjacency: Sequence[Sequence[int]],
+    weight: Callable[[int, int], int],
+    candidates: int = CANDIDATES,
 ) -> list[tuple[int, int]]:
-    """Maximum cardinality first, then maximum total weight, over each member's best `CANDIDATES` partners.
+    """Maximum cardinality first, then maximum total weight, over each member's best `candidates` partners.
 
     Ties among equally good partners are broken by `mix`, so the candidate graph is the same in every
     process. Weights must be non-negative integers.
@@ -43,7 +47,7 @@ def best_matching(
     graph.add_nodes_from(range(n))
     for a in range(n):
         partners = sorted(adjacency[a], key=lambda b: (-weight(a, b), mix(0, min(a, b), max(a, b))))
-        for b in partners[:CANDIDATES]:
+        for b in partners[:candidates]:
             graph.add_edge(a, b, weight=weight(a, b))
     matching = nx.max_weight_matching(graph, maxcardinality=True)
     return sorted((min(a, b), max(a, b)) for a, b in matching)

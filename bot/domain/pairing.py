@@ -32,8 +32,8 @@ CROSS_NEIGHBOURS = 10  # the window when mixing across circles: more candidates,
 GREEDY_PASSES = 6
 IMPROVE_SWEEPS = 12
 IMPROVE_BUDGET = 100_000  # swap tries of the local search above EXACT_LIMIT
-CROSS_WINDOW = 24  # pairs compared by the cross-circle swaps above EXACT_LIMIT
-CROSS_BONUS = 5  # a cross-circle pair outscores a same-circle pair with up to 4 more preference points
+CROSS_WINDOW = 48  # pairs compared by the cross-circle swaps above EXACT_LIMIT
+CROSS_BONUS = 4  # a cross-circle pair outscores a same-circle pair with up to 3 more preference points
 BLOCKED = 10**9
 REPEAT = 10**6
 
@@ -221,7 +221,8 @@ def _exact_pairs(ids: list[int], costs: _Costs) -> tuple[list[tuple[int, int]], 
             value = scores[key] = score(people[a], people[b], mix) + 1
         return value
 
-    best = matching.best_matching(nodes, fresh, weight)
+    wide = matching.CROSS_CANDIDATES if mix == "across" else matching.CANDIDATES
+    best = matching.best_matching(nodes, fresh, weight, wide)
     if len(best) * 2 == nodes:
         weeks = min(len(partners) for partners in fresh)  # weeks until someone runs out of new partners
         if weeks - 1 < nodes // 2 + 1:  # not dense enough to be sure: check the weeks ahead explicitly
@@ -248,7 +249,7 @@ def _exact_pairs(ids: list[int], costs: _Costs) -> tuple[list[tuple[int, int]], 
                 return top
             return top - costs.pair(ids[a], ids[b])
 
-        best = matching.best_matching(nodes, allowed, weight_with_repeats)
+        best = matching.best_matching(nodes, allowed, weight_with_repeats, wide)
     paired = {m for pair in best for m in pair}
     pairs = [(ids[a], ids[b]) for a, b in best if b < n]
     extra = [ids[a] for a, b in best if b >= n] + [ids[a] for a in range(n) if a not in paired]

@@ -89,7 +89,8 @@ async def round_for_week(db: Database, guild_id: int, iso_week: str) -> sqlite3.
 
 async def rounds_to_resume(db: Database, guild_id: int) -> list[sqlite3.Row]:
     return await db.fetchall(
-        "SELECT * FROM rounds WHERE guild_id = ? AND status = 'delivering' ORDER BY iso_week", (guild_id,)
+        "SELECT * FROM rounds WHERE guild_id = ? AND status = 'delivering' AND saved = 1 ORDER BY iso_week",
+        (guild_id,),
     )
 
 
@@ -108,23 +109,54 @@ async def insert_round(
     groups: Sequence[Sequence[int]],
     now: datetime,
 ) -> int | None:
-    """Save a round and its groups in the caller's transaction; None when the week already has a round.
+    """Save a whole round and its groups in the caller's transaction; None when the week already has one."""
+    round_id = await claim_round(conn, guild_id, iso_week, seed, prompt_id, groups, now, saved=True)
+    if round_id is not None:
+        await insert_groups(conn, guild_id, round_id, iso_week, 1, groups)
+    return round_id
 
-    A few batched statements whatever the round's size; the pair history and each member's last-paired
-    week are brought up to date in the same transaction, so they never disagree with the groups."""
+
+async def claim_round(
+    conn: aiosqlite.Connection,
+    guild_id: int,
+    iso_week: str,
+    seed: int,
+    prompt_id: int | None,
+    groups: Sequence[Sequence[int]],
+    now: datetime,
+    *,
+    saved: bool,
+) -> int | None:
+    """Insert the round's row (the unique key on server and week decides); None when the week has one."""
     cursor = await conn.execute(
-        "INSERT INTO rounds (guild_id, iso_week, seed, prompt_id, status, created_at, member_count) "
-        "VALUES (?, ?, ?, ?, 'delivering', ?, ?) ON CONFLICT (guild_id, iso_week) DO NOTHING",
-        (guild_id, iso_week, seed, prompt_id, now.isoformat(), sum(len(g) for g in groups)),
+        "INSERT INTO rounds (guild_id, iso_week, seed, prompt_id, status, created_at, member_count, saved) "
+        "VALUES (?, ?, ?, ?, 'delivering', ?, ?, ?) ON CONFLICT (guild_id, iso_week) DO NOTHING",
+        (guild_id, iso_week, seed, prompt_id, now.isoformat(), sum(len(g) for g in groups), int(saved)),
     )
     if cursor.rowcount == 0:
         return None
-    round_id = int(cursor.lastrowid or 0)
+    return int(cursor.lastrowid or 0)
+
+
+async def insert_groups(
+    conn: aiosqlite.Connection,
+    guild_id: int,
+    round_id: int,
+    iso_week: str,
+    first_position: int,
+    groups: Sequence[Sequence[int]],
+) -> None:
+    """Save some of a round's groups, numbered from `first_position`, with the pair history and each
+    member's last-paired week brought up to date in the same transaction. A few batched statements."""
+    positions = range(first_position, first_position + len(groups))
     await conn.executemany(
         "INSERT INTO groups (guild_id, round_id, position) VALUES (?, ?, ?)",
-        [(guild_id, round_id, position) for position in range(1, len(groups) + 1)],
+        [(guild_id, round_id, position) for position in positions],
     )
-    async with conn.execute("SELECT position, id FROM groups WHERE round_id = ?", (round_id,)) as ids:
+    async with conn.execute(
+        "SELECT position, id FROM groups WHERE round_id = ? AND position BETWEEN ? AND ?",
+        (round_id, positions.start, positions.stop - 1),
+    ) as ids:
         group_ids = dict(await ids.fetchall())  # type: ignore[arg-type]
     # Rows go in in index order (by member, by pair): each index page is then written once, not once per
     # row, which is most of the cost of saving a round of 100,000 members into a year of history.
@@ -133,7 +165,7 @@ async def insert_round(
         sorted(
             (
                 (guild_id, group_ids[position], user_id)
-                for position, members in enumerate(groups, start=1)
+                for position, members in zip(positions, groups, strict=True)
                 for user_id in members
             ),
             key=_USER,
@@ -157,7 +189,41 @@ async def insert_round(
             for user_id in sorted(u for members in groups for u in members)
         ],
     )
-    return round_id
+
+
+async def finish_round(conn: aiosqlite.Connection, round_id: int) -> None:
+    await conn.execute("UPDATE rounds SET saved = 1 WHERE id = ?", (round_id,))
+
+
+async def discard_unsaved_round(db: Database, guild_id: int, round_id: int, iso_week: str) -> None:
+    """Remove a round whose saving was interrupted (a crash), in short chunks, so the week can be made again.
+
+    Its pairs stay in the pair history: it cannot tell them from earlier meetings, and counting a pair as
+    met costs at most a less preferred partner."""
+    from bot.db.chunks import Chunks, delete_in_chunks
+
+    chunks = Chunks()
+    chosen = "SELECT id FROM groups WHERE round_id = ? ORDER BY position LIMIT ?"
+    await delete_in_chunks(
+        db,
+        chunks,
+        [
+            (f"DELETE FROM group_members WHERE group_id IN ({chosen})", (round_id,)),
+            (f"DELETE FROM groups WHERE id IN ({chosen})", (round_id,)),
+        ],
+    )
+    await delete_in_chunks(
+        db,
+        chunks,
+        [
+            (
+                "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE guild_id = ? AND kind = 'paired' "
+                "AND iso_week = ? AND round_id = ? LIMIT ?)",
+                (guild_id, iso_week, round_id),
+            )
+        ],
+    )
+    await db.execute("DELETE FROM rounds WHERE id = ? AND saved = 0", (round_id,))
 
 
 async def mark_sat_out(

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-import time
 from datetime import datetime
 
 from bot.db import pairing
+from bot.db.chunks import Chunks, delete_in_chunks
 from bot.db.connection import Database
 
 
@@ -69,40 +68,6 @@ async def forget(db: Database, guild_id: int, user_id: int) -> None:
         )
 
 
-class Chunks:
-    """Sizes the purge's transactions so each holds the write lock about `target` seconds (never much over
-    ~100 ms on a slow disk): the size doubles while chunks are quick and halves when one is slow."""
-
-    def __init__(self, first: int = 500, target: float = 0.05, largest: int = 50_000) -> None:
-        self.size, self.target, self.largest = first, target, largest
-        self.transactions = 0
-
-    def took(self, seconds: float) -> None:
-        self.transactions += 1
-        if seconds < self.target / 2:
-            self.size = min(self.largest, self.size * 2)
-        elif seconds > self.target * 2:
-            self.size = max(50, self.size // 2)
-
-
-async def _delete_in_chunks(db: Database, chunks: Chunks, statements: list[tuple[str, tuple]]) -> int:
-    """Run the statements (each ends with `LIMIT ?`, given the chunk size) in one short transaction at a
-    time, yielding to other commands in between, until the last one deletes nothing; returns rows deleted
-    by the last statement."""
-    total = 0
-    while True:
-        started = time.perf_counter()
-        async with db.transaction() as conn:
-            for sql, params in statements:
-                cursor = await conn.execute(sql, (*params, chunks.size))
-            deleted = cursor.rowcount
-        chunks.took(time.perf_counter() - started)
-        total += deleted
-        if deleted <= 0:
-            return total
-        await asyncio.sleep(0)  # let waiting commands take the write lock before the next chunk
-
-
 async def purge_before(
     db: Database, guild_id: int, cutoff: datetime, cutoff_week: str, chunks: Chunks | None = None
 ) -> tuple[int, int]:
@@ -117,7 +82,7 @@ async def purge_before(
         "SELECT kind FROM events WHERE guild_id = ? AND kind > ? ORDER BY kind LIMIT 1", (guild_id, kind)
     ):
         kind = row[0]
-        removed_events += await _delete_in_chunks(
+        removed_events += await delete_in_chunks(
             db,
             chunks,
             [
@@ -128,7 +93,7 @@ async def purge_before(
                 )
             ],
         )
-        removed_events += await _delete_in_chunks(
+        removed_events += await delete_in_chunks(
             db,
             chunks,
             [
@@ -145,7 +110,7 @@ async def purge_before(
     for (round_id,) in rounds:
         # A round's members, then its groups, a slice of groups per transaction; the round row goes last.
         chosen = "SELECT id FROM groups WHERE round_id = ? ORDER BY position LIMIT ?"
-        await _delete_in_chunks(
+        await delete_in_chunks(
             db,
             chunks,
             [
@@ -154,7 +119,7 @@ async def purge_before(
             ],
         )
         await db.execute("DELETE FROM rounds WHERE id = ?", (round_id,))
-    await _delete_in_chunks(
+    await delete_in_chunks(
         db,
         chunks,
         [

@@ -139,7 +139,10 @@ async def create_round(
     if not force and settings.slot.due(now) is None:
         return RoundOutcome("not_due", week)
     existing = await pairing_db.round_for_week(db, guild_id, week)
-    if existing is not None:
+    if existing is not None and not existing["saved"]:
+        # Saving it was interrupted (the bot stopped mid-way): nothing was delivered, make it again.
+        await pairing_db.discard_unsaved_round(db, guild_id, existing["id"], week)
+    elif existing is not None:
         return RoundOutcome("already", week, existing["id"])
     chosen_seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
     data = await round_input(db, guild_id, week, chosen_seed, settings, now)
@@ -148,22 +151,44 @@ async def create_round(
     # The engine is CPU work: keep it off the event loop.
     result = await asyncio.to_thread(plan_round, data)
     post = await prompt_db.post_for_week(db, guild_id, week)
-    async with db.transaction() as conn:
-        round_id = await pairing_db.insert_round(
-            conn, guild_id, week, chosen_seed, post["prompt_id"] if post else None, result.groups, now
-        )
-        if round_id is None:
-            return RoundOutcome("already", week)
-        for size in sorted({len(group) for group in result.groups}):
-            members = [u for group in result.groups if len(group) == size for u in group]
-            await events.record_many(
-                conn, guild_id, members, "paired", week, now, round_id=round_id, group_size=size
-            )
-        await pairing_db.mark_sat_out(conn, guild_id, result.sat_out, week)
+    round_id = await save_round(
+        db, guild_id, week, chosen_seed, post["prompt_id"] if post else None, result, now
+    )
+    if round_id is None:
+        return RoundOutcome("already", week)
     log.info(
         "made the round for %s: %d groups, %d sitting out", week, len(result.groups), len(result.sat_out)
     )
     return RoundOutcome("created", week, round_id, result)
+
+
+async def save_round(
+    db: Database, guild_id: int, week: str, seed: int, prompt_id: int | None, result: RoundPlan, now: datetime
+) -> int | None:
+    """Save the round in short transactions of `SAVE_GROUPS` groups, so other commands get the write lock in
+    between; it becomes deliverable (saved) in the last one. None when the week already has a round."""
+    groups = result.groups
+    round_id: int | None = None
+    for start in range(0, max(1, len(groups)), SAVE_GROUPS):
+        chunk = groups[start : start + SAVE_GROUPS]
+        async with db.transaction() as conn:
+            if round_id is None:
+                round_id = await pairing_db.claim_round(
+                    conn, guild_id, week, seed, prompt_id, groups, now, saved=False
+                )
+                if round_id is None:
+                    return None
+            await pairing_db.insert_groups(conn, guild_id, round_id, week, start + 1, chunk)
+            for size in sorted({len(group) for group in chunk}):
+                members = [u for group in chunk if len(group) == size for u in group]
+                await events.record_many(
+                    conn, guild_id, members, "paired", week, now, round_id=round_id, group_size=size
+                )
+            if start + SAVE_GROUPS >= len(groups):
+                await pairing_db.mark_sat_out(conn, guild_id, result.sat_out, week)
+                await pairing_db.finish_round(conn, round_id)
+        await asyncio.sleep(0)
+    return round_id
 
 
 @dataclass(frozen=True)
@@ -196,6 +221,7 @@ FindThreads = Callable[[int], Awaitable[dict[str, int]]]
 # the HTTP client keeps the total under Discord's global limit and each bucket under its own.
 DELIVERY_CONCURRENCY = 8
 SAVE_EVERY = 25  # opened threads recorded per write transaction
+SAVE_GROUPS = 1000  # groups saved per write transaction when a round is made
 
 
 async def deliver_round(

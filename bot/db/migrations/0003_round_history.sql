@@ -30,3 +30,5 @@ UPDATE members SET last_paired_week = (
     JOIN rounds r ON r.id = g.round_id WHERE gm.guild_id = members.guild_id AND gm.user_id = members.user_id
 );
 
+-- A large round is saved in several short transactions; it is complete (and deliverable) once saved = 1.
+ALTER TABLE rounds ADD COLUMN saved INTEGER NOT NULL DEFAULT 1;

@@ -208,6 +208,13 @@ async def discard_unsaved_round(db: Database, guild_id: int, round_id: int, iso_
         db,
         chunks,
         [
+            (  # the members' last-paired week goes back to their last complete round
+                "UPDATE members SET last_paired_week = (SELECT max(r.iso_week) FROM group_members gm "
+                "JOIN groups g ON g.id = gm.group_id JOIN rounds r ON r.id = g.round_id "
+                "WHERE gm.guild_id = members.guild_id AND gm.user_id = members.user_id AND r.id <> ?) "
+                f"WHERE guild_id = ? AND user_id IN (SELECT user_id FROM group_members WHERE group_id IN ({chosen}))",
+                (round_id, guild_id, round_id),
+            ),
             (f"DELETE FROM group_members WHERE group_id IN ({chosen})", (round_id,)),
             (f"DELETE FROM groups WHERE id IN ({chosen})", (round_id,)),
         ],

@@ -264,3 +264,74 @@ async def test_the_service_purge_uses_each_servers_retention(tmp_path):
         assert await stored_pairs(db, GUILD) == await pairs_from_groups(db, GUILD)
     finally:
         await db.close()
+
+
+async def setup_pairing(db, guild_id: int, members: int) -> list[int]:
+    ids = [5000 + 37 * i for i in range(members)]
+    await add_members(db, guild_id, ids)
+    await db.execute(
+        "UPDATE guild_settings SET pairing_channel_id = 9, pairing_day = 0, pairing_time = '09:00' "
+        "WHERE guild_id = ?",
+        (guild_id,),
+    )
+    return ids
+
+
+async def test_a_large_round_is_saved_in_short_transactions_and_only_then_deliverable(tmp_path, monkeypatch):
+    db = await open_database(tmp_path / "b.sqlite3")
+    try:
+        ids = await setup_pairing(db, GUILD, 101)
+        monkeypatch.setattr(pairing_service, "SAVE_GROUPS", 7)
+        seen: list[tuple[int, int]] = []  # (deliverable rounds, groups saved) as other commands see them
+
+        async def snapshot_state() -> None:
+            row = await db.fetchone(
+                "SELECT (SELECT count(*) FROM rounds WHERE saved = 1), (SELECT count(*) FROM groups)"
+            )
+            seen.append((row[0], row[1]))
+
+        task = asyncio.ensure_future(pairing_service.create_round(db, GUILD, NOW, force=True, seed=4))
+        while not task.done():
+            await snapshot_state()
+            await asyncio.sleep(0)
+        outcome = task.result()
+        assert outcome.status == "created" and outcome.plan is not None
+        partial = [groups for saved, groups in seen if saved == 0 and groups > 0]
+        assert len(set(partial)) >= 3  # other commands saw the round grow chunk by chunk, never deliverable
+        assert await pairing_db.rounds_to_resume(db, GUILD) != []
+        stored = await db.fetchall("SELECT user_id FROM group_members")
+        assert sorted(r[0] for r in stored) == sorted(u for g in outcome.plan.groups for u in g)
+        assert len(stored) == len(ids) - len(outcome.plan.sat_out)
+    finally:
+        await db.close()
+
+
+async def test_a_save_cut_short_is_never_delivered_and_is_made_again(tmp_path):
+    db = await open_database(tmp_path / "b.sqlite3")
+    try:
+        ids = await setup_pairing(db, GUILD, 40)
+        earlier = await save(db, GUILD, "2026-W45", [(ids[0], ids[2])])
+        await pairing_db.set_round_status(db, earlier, "delivered")
+        async with db.transaction() as conn:  # as if the bot stopped after the first chunk
+            round_id = await pairing_db.claim_round(conn, GUILD, "2026-W47", 1, None, [], NOW, saved=False)
+            assert round_id is not None
+            await pairing_db.insert_groups(conn, GUILD, round_id, "2026-W47", 1, [(ids[0], ids[1])])
+        assert await pairing_db.rounds_to_resume(db, GUILD) == []
+        assert (await privacy_db.pairing.round_for_week(db, GUILD, "2026-W47"))["saved"] == 0
+        outcome = await pairing_service.create_round(db, GUILD, NOW, force=True, seed=4)
+        assert outcome.status == "created" and outcome.round_id != round_id
+        rows = await db.fetchall("SELECT iso_week, saved FROM rounds WHERE id <> ?", (outcome.round_id,))
+        assert [tuple(r) for r in rows] == [("2026-W45", 1)]
+        members = await db.fetchall(
+            "SELECT user_id FROM group_members WHERE group_id IN (SELECT id FROM groups WHERE round_id = ?)",
+            (outcome.round_id,),
+        )
+        assert sorted(r[0] for r in members) == sorted(ids)
+        assert (await pairing_service.create_round(db, GUILD, NOW, force=True)).status == "already"
+        weeks = {
+            r[0]
+            for r in await db.fetchall("SELECT last_paired_week FROM members WHERE guild_id = ?", (GUILD,))
+        }
+        assert weeks == {"2026-W47"}
+    finally:
+        await db.close()

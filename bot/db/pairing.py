@@ -31,16 +31,17 @@ async def eligible_members(db: Database | aiosqlite.Connection, guild_id: int) -
 
 
 async def pair_history_pages(
-    conn: aiosqlite.Connection, guild_id: int, since_week: str
-) -> AsyncIterator[list[tuple[int, int, str]]]:
-    """(lower id, higher id, last week met) of every pair that met since `since_week`, a page at a time,
-    read through the primary key (one row per pair, not one per group member and week)."""
-    async with conn.execute(
-        "SELECT user_a, user_b, last_week FROM pair_history WHERE guild_id = ? AND last_week >= ?",
-        (guild_id, since_week),
-    ) as cursor:
-        while page := await cursor.fetchmany(HISTORY_PAGE):
-            yield page  # type: ignore[misc]
+    conn: aiosqlite.Connection, guild_id: int, weeks: Sequence[str]
+) -> AsyncIterator[tuple[str, list[tuple[int, int]]]]:
+    """(week, [(lower id, higher id), ...]) of the pairs whose last meeting was in each of `weeks`, a page
+    at a time, through the (server, last week) index: one row per pair, not one per group member and week.
+    Each row is already the engine's pair key."""
+    for week in weeks:
+        async with conn.execute(
+            "SELECT user_a, user_b FROM pair_history WHERE guild_id = ? AND last_week = ?", (guild_id, week)
+        ) as cursor:
+            while page := await cursor.fetchmany(HISTORY_PAGE):
+                yield week, page  # type: ignore[misc]
 
 
 async def blocks(db: Database | aiosqlite.Connection, guild_id: int) -> list[tuple[int, int]]:

@@ -8,7 +8,7 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from operator import itemgetter
+from itertools import repeat
 
 from bot.db import Database, events
 from bot.db import guilds as guild_db
@@ -48,10 +48,6 @@ async def pairing_settings(db: Database, guild_id: int) -> PairingSettings | Non
     return PairingSettings(row["pairing_channel_id"], slot, row["group_size"], row["odd_policy"])
 
 
-_PAIR = itemgetter(0, 1)
-_WEEK = itemgetter(2)
-
-
 class WeekOrdinals(dict[str, int]):
     """ISO week key -> week ordinal, computed once per distinct key."""
 
@@ -80,7 +76,6 @@ async def round_input(
         return offsets[name]
 
     candidates = []
-    since = schedule.shift_week(week, -HISTORY_WEEKS, settings.slot.tz)
     async with db.snapshot() as conn:
         for row in await pairing_db.eligible_members(conn, guild_id):
             user_id, timezone, interests, frequency, paused_until, skip_week, sat_out, paired = row
@@ -101,11 +96,12 @@ async def round_input(
                     ordinal(sat_out) if sat_out else -1,
                 )
             )
-        # One row per pair that met in the last year, folded into the engine's dict by C-level iterators
-        # (no Python code per row): ids come from the rows, weeks from a table of the 53 possible keys.
+        # One row per pair that met in the last year, week by week; each row is already the pair's key, so
+        # pages go into the engine's dict without Python code per row.
+        weeks = [schedule.shift_week(week, -back, settings.slot.tz) for back in range(HISTORY_WEEKS + 1)]
         last_met: dict[tuple[int, int], int] = {}
-        async for page in pairing_db.pair_history_pages(conn, guild_id, since):
-            last_met.update(zip(map(_PAIR, page), map(ordinal, map(_WEEK, page)), strict=True))
+        async for met, page in pairing_db.pair_history_pages(conn, guild_id, weeks):
+            last_met.update(zip(page, repeat(ordinal(met))))
         block_pairs = frozenset(pair_key(a, b) for a, b in await pairing_db.blocks(conn, guild_id))
     return RoundInput(candidates, last_met, block_pairs, seed, settings.group_size, settings.odd_policy)
 

@@ -58,3 +58,14 @@ async def record_many(
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         [(guild_id, user_id, kind, iso_week, round_id, group_size, stamp) for user_id in sorted(user_ids)],
     )
+
+
+async def record_rows(
+    conn: aiosqlite.Connection, rows: Iterable[tuple[int, int, str, str, int | None, int | None, str]]
+) -> None:
+    """Append events given as (guild, member, kind, week, round, group size, time) rows, in one statement."""
+    await conn.executemany(
+        "INSERT INTO events (guild_id, user_id, kind, iso_week, round_id, group_size, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )

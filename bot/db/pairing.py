@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
 
@@ -148,21 +149,32 @@ async def insert_groups(
     groups: Sequence[Sequence[int]],
 ) -> None:
     """Save some of a round's groups, numbered from `first_position`, with the pair history and each
-    member's last-paired week brought up to date in the same transaction. A few batched statements."""
+    member's last-paired week brought up to date, in the caller's transaction."""
+    group_ids = await insert_group_rows(conn, guild_id, round_id, first_position, len(groups))
+    rows = round_rows(guild_id, iso_week, group_ids, first_position, groups)
+    await write_round_rows(conn, rows.members, rows.pairs, rows.last_paired)
+
+
+@dataclass
+class RoundRows:
+    """The rows a round adds besides its groups, each list sorted in its index's order, so that writing them
+    (in one transaction or in chunks) modifies each index page about once, not once per row: most of the
+    cost of saving a round of 100,000 members into a year of history."""
+
+    members: list[tuple[int, int, int]]  # (guild, group id, member)
+    pairs: list[tuple[int, int, int, str]]  # (guild, lower id, higher id, week)
+    last_paired: list[tuple[str, int, int, str]]  # (week, guild, member, week)
+
+
+def round_rows(
+    guild_id: int,
+    iso_week: str,
+    group_ids: dict[int, int],
+    first_position: int,
+    groups: Sequence[Sequence[int]],
+) -> RoundRows:
     positions = range(first_position, first_position + len(groups))
-    await conn.executemany(
-        "INSERT INTO groups (guild_id, round_id, position) VALUES (?, ?, ?)",
-        [(guild_id, round_id, position) for position in positions],
-    )
-    async with conn.execute(
-        "SELECT position, id FROM groups WHERE round_id = ? AND position BETWEEN ? AND ?",
-        (round_id, positions.start, positions.stop - 1),
-    ) as ids:
-        group_ids = dict(await ids.fetchall())  # type: ignore[arg-type]
-    # Rows go in in index order (by member, by pair): each index page is then written once, not once per
-    # row, which is most of the cost of saving a round of 100,000 members into a year of history.
-    await conn.executemany(
-        "INSERT INTO group_members (guild_id, group_id, user_id) VALUES (?, ?, ?)",
+    return RoundRows(
         sorted(
             (
                 (guild_id, group_ids[position], user_id)
@@ -171,25 +183,56 @@ async def insert_groups(
             ),
             key=_USER,
         ),
-    )
-    await conn.executemany(
-        "INSERT INTO pair_history (guild_id, user_a, user_b, last_week) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (guild_id, user_a, user_b) DO UPDATE SET last_week = max(last_week, excluded.last_week)",
         sorted(
             (guild_id, min(a, b), max(a, b), iso_week)
             for members in groups
             for i, a in enumerate(members)
             for b in members[i + 1 :]
         ),
-    )
-    await conn.executemany(
-        "UPDATE members SET last_paired_week = ? WHERE guild_id = ? AND user_id = ? "
-        "AND (last_paired_week IS NULL OR last_paired_week < ?)",
         [
             (iso_week, guild_id, user_id, iso_week)
             for user_id in sorted(u for members in groups for u in members)
         ],
     )
+
+
+async def insert_group_rows(
+    conn: aiosqlite.Connection, guild_id: int, round_id: int, first_position: int, count: int
+) -> dict[int, int]:
+    """Insert `count` groups numbered from `first_position`; returns position -> group id."""
+    await conn.executemany(
+        "INSERT INTO groups (guild_id, round_id, position) VALUES (?, ?, ?)",
+        [(guild_id, round_id, position) for position in range(first_position, first_position + count)],
+    )
+    async with conn.execute(
+        "SELECT position, id FROM groups WHERE round_id = ? AND position BETWEEN ? AND ?",
+        (round_id, first_position, first_position + count - 1),
+    ) as ids:
+        return dict(await ids.fetchall())  # type: ignore[arg-type]
+
+
+async def write_round_rows(
+    conn: aiosqlite.Connection,
+    members: Sequence[tuple[int, int, int]] = (),
+    pairs: Sequence[tuple[int, int, int, str]] = (),
+    last_paired: Sequence[tuple[str, int, int, str]] = (),
+) -> None:
+    if members:
+        await conn.executemany(
+            "INSERT INTO group_members (guild_id, group_id, user_id) VALUES (?, ?, ?)", members
+        )
+    if pairs:
+        await conn.executemany(
+            "INSERT INTO pair_history (guild_id, user_a, user_b, last_week) VALUES (?, ?, ?, ?) ON CONFLICT "
+            "(guild_id, user_a, user_b) DO UPDATE SET last_week = max(last_week, excluded.last_week)",
+            pairs,
+        )
+    if last_paired:
+        await conn.executemany(
+            "UPDATE members SET last_paired_week = ? WHERE guild_id = ? AND user_id = ? "
+            "AND (last_paired_week IS NULL OR last_paired_week < ?)",
+            last_paired,
+        )
 
 
 async def finish_round(conn: aiosqlite.Connection, round_id: int) -> None:

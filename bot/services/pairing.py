@@ -161,29 +161,38 @@ async def create_round(
 async def save_round(
     db: Database, guild_id: int, week: str, seed: int, prompt_id: int | None, result: RoundPlan, now: datetime
 ) -> int | None:
-    """Save the round in short transactions of `SAVE_GROUPS` groups, so other commands get the write lock in
-    between; it becomes deliverable (saved) in the last one. None when the week already has a round."""
+    """Save the round in short transactions of at most `SAVE_ROWS` rows, so other commands get the write lock
+    in between: the groups, then each table's rows in that table's index order (each index page is then
+    written about once). It becomes deliverable (saved) in the last one. None when the week has a round."""
     groups = result.groups
-    round_id: int | None = None
-    for start in range(0, max(1, len(groups)), SAVE_GROUPS):
-        chunk = groups[start : start + SAVE_GROUPS]
+    async with db.transaction() as conn:
+        round_id = await pairing_db.claim_round(
+            conn, guild_id, week, seed, prompt_id, groups, now, saved=False
+        )
+        if round_id is None:
+            return None
+    group_ids: dict[int, int] = {}
+    for start in range(0, len(groups), SAVE_ROWS):
         async with db.transaction() as conn:
-            if round_id is None:
-                round_id = await pairing_db.claim_round(
-                    conn, guild_id, week, seed, prompt_id, groups, now, saved=False
-                )
-                if round_id is None:
-                    return None
-            await pairing_db.insert_groups(conn, guild_id, round_id, week, start + 1, chunk)
-            for size in sorted({len(group) for group in chunk}):
-                members = [u for group in chunk if len(group) == size for u in group]
-                await events.record_many(
-                    conn, guild_id, members, "paired", week, now, round_id=round_id, group_size=size
-                )
-            if start + SAVE_GROUPS >= len(groups):
-                await pairing_db.mark_sat_out(conn, guild_id, result.sat_out, week)
-                await pairing_db.finish_round(conn, round_id)
+            count = min(SAVE_ROWS, len(groups) - start)
+            group_ids.update(await pairing_db.insert_group_rows(conn, guild_id, round_id, start + 1, count))
         await asyncio.sleep(0)
+    rows = pairing_db.round_rows(guild_id, week, group_ids, 1, groups)
+    stamp = now.isoformat()
+    size_of = {u: len(g) for g in groups for u in g}
+    paired = [(guild_id, u, "paired", week, round_id, size_of[u], stamp) for u in sorted(size_of)]
+    for table, kind in ((rows.members, "members"), (rows.pairs, "pairs"), (rows.last_paired, "last_paired")):
+        for start in range(0, len(table), SAVE_ROWS):
+            async with db.transaction() as conn:
+                await pairing_db.write_round_rows(conn, **{kind: table[start : start + SAVE_ROWS]})
+            await asyncio.sleep(0)
+    for start in range(0, len(paired), SAVE_ROWS):
+        async with db.transaction() as conn:
+            await events.record_rows(conn, paired[start : start + SAVE_ROWS])
+        await asyncio.sleep(0)
+    async with db.transaction() as conn:
+        await pairing_db.mark_sat_out(conn, guild_id, result.sat_out, week)
+        await pairing_db.finish_round(conn, round_id)
     return round_id
 
 
@@ -217,7 +226,7 @@ FindThreads = Callable[[int], Awaitable[dict[str, int]]]
 # the HTTP client keeps the total under Discord's global limit and each bucket under its own.
 DELIVERY_CONCURRENCY = 8
 SAVE_EVERY = 25  # opened threads recorded per write transaction
-SAVE_GROUPS = 1000  # groups saved per write transaction when a round is made
+SAVE_ROWS = 5000  # rows per write transaction when a round is saved
 
 
 async def deliver_round(

@@ -281,7 +281,7 @@ async def test_a_large_round_is_saved_in_short_transactions_and_only_then_delive
     db = await open_database(tmp_path / "b.sqlite3")
     try:
         ids = await setup_pairing(db, GUILD, 101)
-        monkeypatch.setattr(pairing_service, "SAVE_GROUPS", 7)
+        monkeypatch.setattr(pairing_service, "SAVE_ROWS", 7)
         seen: list[tuple[int, int]] = []  # (deliverable rounds, groups saved) as other commands see them
 
         async def snapshot_state() -> None:

@@ -353,11 +353,13 @@ class Joins:
     def __init__(self, fake: FakeDiscord, guild: dict, newcomers: list) -> None:
         self.fake, self.guild, self.newcomers = fake, guild, newcomers
         self.latencies: list[float] = []
+        self.sent_at: list[float] = []  # perf_counter when each measured join was sent
         self.failed = 0
         self._stop = asyncio.Event()
         self._pending: set[asyncio.Task] = set()
 
     async def _one(self, member) -> None:
+        sent = time.perf_counter()
         exchange = await self.fake.slash(self.guild, member, "exchange join", {"timezone": "Asia/Seoul"})
         try:
             await exchange.acknowledged(timeout=30)
@@ -368,6 +370,11 @@ class Joins:
             self.failed += 1
             return
         self.latencies.append((exchange.acknowledged_at - exchange.created_at) * 1000)
+        self.sent_at.append(sent)
+
+    def p99_between(self, start: float, end: float) -> float | None:
+        values = [ms for ms, at in zip(self.latencies, self.sent_at, strict=True) if start <= at < end]
+        return round(percentile(values, 0.99), 1) if values else None
 
     async def run(self) -> None:
         for member in self.newcomers:
@@ -443,6 +450,8 @@ async def one_run(
                 "ratio_to_floor": round(deliver_s / floor, 3) if floor else None,
                 "requests_per_group": round(len(requests) / max(1, groups), 2),
                 "bot_peak_rss_mb": round(bot.peak_rss_mb(), 1),
+                "join_p99_while_preparing_ms": joins.p99_between(sent, first),
+                "join_p99_while_delivering_ms": joins.p99_between(first, last),
                 **joins.figures("join"),
             }
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import statistics
@@ -103,11 +104,12 @@ def run_case(n: int, weeks: int, seed: int, exact_limit: int, runs: int = 3) -> 
         plan = plan_round(RoundInput(members, last_met, blocks, seed=seed * 1000 + week))
         last_met.update(history_from_groups([(week, plan.groups)]))
     data = RoundInput(members, last_met, blocks, seed=seed * 1000 + weeks)
-    walls = []
+    walls, cpus = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         plan = plan_round(data)
         walls.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - cpu)
     wall = statistics.median(walls)
     tracemalloc.start()
     plan_round(data)
@@ -120,6 +122,8 @@ def run_case(n: int, weeks: int, seed: int, exact_limit: int, runs: int = 3) -> 
         "seed": seed,
         "history_pairs": len(last_met),
         "wall_seconds": round(wall, 3),  # median of `runs` timings
+        "cpu_seconds": round(statistics.median(cpus), 3),  # the engine's own CPU time, whatever the load
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "runs": runs,
         "peak_extra_mb": round(peak / 2**20, 1),
         **quality(plan.groups, members, last_met, blocks),

@@ -2,17 +2,19 @@
 
 Pairs of up to `EXACT_LIMIT` members: each week the best set of never-met pairs (a maximum-weight matching,
 `bot.domain.matching.best_matching`), as long as the pairs left over still make a repeat-free schedule for
-every remaining week. While every member still has more never-met partners than half the group, such a
-schedule is known to exist; after that the engine builds one explicitly (`schedule_ahead`) and, if this
-week's best matching would leave none, plays the first week of a schedule that exists instead. The
-schedule depends only on who has not met whom, so next week finds it again: a stable group of N members
-meets N−1 weeks without a repeat. When a repeat cannot be avoided, the matching takes as few as possible,
-and the pairs that met longest ago.
+every remaining week. While every member still has more never-met partners than half the group, the
+leftover graph is dense enough that such a schedule exists (Dirac's condition gives next week's round; the
+1-factorisation theorem for dense regular graphs the rest); after that the engine builds the schedule
+explicitly (`schedule_ahead`) and, if this week's best matching would leave none, plays the first week of
+one that exists instead. The schedule depends only on who has not met whom, so next week finds it again:
+a stable group of N members meets N−1 weeks without a repeat. When a repeat cannot be avoided, the
+matching takes as few as possible, and the pairs that met longest ago.
 
 Above that size, history is sparse and a greedy matching over a candidate graph of preference neighbours
-(timezone, then interests) is fast and close to the best score; a repair step then swaps partners away
-from blocked and repeated pairs. Groups of 3-4 grow each group with the member that adds the least cost.
-An odd member joins a trio or sits out (whoever sat out longest ago).
+(timezone, then interests) is fast and close to the best score; a local search with a fixed budget of
+tries (and, when mixing across circles, swaps toward cross-circle pairs) improves it, and a repair step
+swaps partners away from blocked and repeated pairs. Groups of 3-4 grow each group with the member that
+adds the least cost. An odd member joins a trio or sits out (whoever sat out longest ago).
 
 The pair score is `score()`: `preference()` (0-6) plus `CROSS_BONUS` for a cross-circle pair when the
 round mixes across circles. Blocked pairs are never placed; a repeat outweighs any score.

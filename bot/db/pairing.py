@@ -10,6 +10,7 @@ from operator import itemgetter
 
 import aiosqlite
 
+from bot.db.chunks import Chunks, delete_in_chunks
 from bot.db.connection import Database
 
 _USER = itemgetter(2)
@@ -244,8 +245,6 @@ async def discard_unsaved_round(db: Database, guild_id: int, round_id: int, iso_
 
     Its pairs stay in the pair history: it cannot tell them from earlier meetings, and counting a pair as
     met costs at most a less preferred partner."""
-    from bot.db.chunks import Chunks, delete_in_chunks
-
     chunks = Chunks()
     chosen = "SELECT id FROM groups WHERE round_id = ? ORDER BY position LIMIT ?"
     await delete_in_chunks(

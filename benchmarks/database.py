@@ -80,6 +80,16 @@ async def build(path: Path, members: int, weeks: int, now: datetime) -> None:
             await conn.executemany(
                 "INSERT INTO group_members (guild_id, group_id, user_id, checkin) VALUES (?, ?, ?, ?)", rows
             )
+            paired = ids[: members - members % 2]
+            await conn.executemany(  # what saving a round keeps besides its groups (migration 3)
+                "INSERT INTO pair_history (guild_id, user_a, user_b, last_week) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT DO UPDATE SET last_week = excluded.last_week",
+                [(GUILD, min(a, b), max(a, b), key) for a, b in zip(paired[::2], paired[1::2], strict=True)],
+            )
+            await conn.executemany(
+                "UPDATE members SET last_paired_week = ? WHERE guild_id = ? AND user_id = ?",
+                [(key, GUILD, u) for u in paired],
+            )
             await conn.executemany(
                 "INSERT INTO events (guild_id, user_id, kind, iso_week, round_id, group_size, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -1,6 +1,6 @@
 """Pairing engine at community scale, against a naive shuffle and (for smaller N) an exact matching.
 
-    python benchmarks/pairing.py --members 100000 --weeks 26 --seed 1
+    python benchmarks/pairing.py --members 100000 --weeks 26 --seed 1 --runs 3
     python benchmarks/pairing.py --stable 10 20 50 --seeds 5
 
 Prints one JSON line per case. The history is made by the engine itself over `--weeks` past rounds.
@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
+import statistics
 import sys
 import time
 import tracemalloc
@@ -93,7 +95,7 @@ def exact_mean_preference(members: list[Candidate], last_met, blocks) -> float:
     return round(sum(scores) / max(1, len(scores)), 3)
 
 
-def run_case(n: int, weeks: int, seed: int, exact_limit: int) -> dict:
+def run_case(n: int, weeks: int, seed: int, exact_limit: int, runs: int = 3) -> dict:
     rng = random.Random(seed)
     members = synthetic_members(n, rng)
     blocks = synthetic_blocks(members, rng)
@@ -102,9 +104,13 @@ def run_case(n: int, weeks: int, seed: int, exact_limit: int) -> dict:
         plan = plan_round(RoundInput(members, last_met, blocks, seed=seed * 1000 + week))
         last_met.update(history_from_groups([(week, plan.groups)]))
     data = RoundInput(members, last_met, blocks, seed=seed * 1000 + weeks)
-    start = time.perf_counter()
-    plan = plan_round(data)
-    wall = time.perf_counter() - start
+    walls, cpus = [], []
+    for _ in range(runs):
+        start, cpu = time.perf_counter(), time.process_time()
+        plan = plan_round(data)
+        walls.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - cpu)
+    wall = statistics.median(walls)
     tracemalloc.start()
     plan_round(data)
     _, peak = tracemalloc.get_traced_memory()
@@ -115,7 +121,10 @@ def run_case(n: int, weeks: int, seed: int, exact_limit: int) -> dict:
         "weeks_of_history": weeks,
         "seed": seed,
         "history_pairs": len(last_met),
-        "wall_seconds": round(wall, 3),
+        "wall_seconds": round(wall, 3),  # median of `runs` timings
+        "cpu_seconds": round(statistics.median(cpus), 3),  # the engine's own CPU time, whatever the load
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "runs": runs,
         "peak_extra_mb": round(peak / 2**20, 1),
         **quality(plan.groups, members, last_met, blocks),
     }
@@ -168,12 +177,16 @@ def main() -> None:
     parser.add_argument(
         "--exact-limit", type=int, default=2000, help="compute the exact reference up to this N"
     )
+    parser.add_argument("--runs", type=int, default=3, help="timings per case; the median is reported")
     parser.add_argument("--stable", type=int, nargs="*", default=[])
     parser.add_argument("--seeds", type=int, default=5)
     args = parser.parse_args()
     machine = {"python": platform.python_version(), "machine": platform.machine()}
     for n in args.members:
-        print(json.dumps({**run_case(n, args.weeks, args.seed, args.exact_limit), **machine}), flush=True)
+        print(
+            json.dumps({**run_case(n, args.weeks, args.seed, args.exact_limit, args.runs), **machine}),
+            flush=True,
+        )
     for n in args.stable:
         for seed in range(args.seeds):
             print(json.dumps({**stable_case(n, seed), **machine}), flush=True)

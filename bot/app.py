@@ -14,7 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import log_privacy
+from bot import http_limits, log_privacy
 from bot.config import Settings
 from bot.db import Database, StorageFault, meta, open_database
 
@@ -115,6 +115,8 @@ class BridgesBot(commands.Bot):
             member_cache_flags=discord.MemberCacheFlags.none(),
             guild_ready_timeout=guild_ready_timeout,
         )
+        # Linear bucket clean-up and the global request pace: see bot/http_limits.py for why.
+        http_limits.install(self.http)
         self.settings = settings
         log_privacy.install(getattr(logging, settings.log_level))
         self._clock = clock or (lambda: datetime.now(UTC))

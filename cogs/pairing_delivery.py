@@ -164,13 +164,14 @@ class PairingDelivery(commands.Cog):
     async def resume_rounds(self, guild_id: int) -> None:
         for round_id in await pairing.round_ids_to_resume(self.bot.db, guild_id):
             await pairing.deliver_round(
-                self.bot.db, guild_id, round_id, self.open_group, self.find_thread, self.bot.now()
+                self.bot.db, guild_id, round_id, self.open_group, self.existing_threads, self.bot.now()
             )
 
     async def deliver(self, guild_id: int, outcome: pairing.RoundOutcome) -> str:
         assert outcome.round_id is not None
+        # A round made just now has no threads yet: nothing to look up.
         status = await pairing.deliver_round(
-            self.bot.db, guild_id, outcome.round_id, self.open_group, self.find_thread, self.bot.now()
+            self.bot.db, guild_id, outcome.round_id, self.open_group, None, self.bot.now()
         )
         if outcome.plan is not None:
             for user_id in outcome.plan.sat_out:
@@ -205,15 +206,14 @@ class PairingDelivery(commands.Cog):
         assert isinstance(channel, discord.TextChannel)
         return channel
 
-    async def find_thread(self, channel_id: int, name: str) -> int | None:
-        """A thread of this name that the bot already opened (before a crash) in the pairing channel."""
+    async def existing_threads(self, channel_id: int) -> dict[str, int]:
+        """The threads the bot already opened (before a crash) in the pairing channel, by name: read once
+        per resumed round, so adopting them costs nothing per group."""
         channel = self.bot.get_channel(channel_id)
         if not isinstance(channel, discord.TextChannel):
-            return None
-        for thread in channel.threads:
-            if thread.name == name and thread.owner_id == self.bot.user.id:  # type: ignore[union-attr]
-                return thread.id
-        return None
+            return {}
+        me = self.bot.user.id  # type: ignore[union-attr]
+        return {thread.name: thread.id for thread in channel.threads if thread.owner_id == me}
 
     async def open_group(self, item: pairing.GroupToOpen) -> pairing.Opened:
         channel = await self._pairing_channel(item.channel_id)

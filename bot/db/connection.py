@@ -150,6 +150,21 @@ class Database:
                     raise
                 raise self._fault(fault) from exc
 
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A second, read-only connection holding one consistent snapshot, for bulk reads (a round's input).
+
+        Long reads there neither queue the shared connection's commands behind them nor block its writes
+        (WAL readers and the writer do not wait for each other). Rows come back as plain tuples."""
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        try:
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute("PRAGMA query_only = ON")
+            await conn.execute("BEGIN")
+            yield conn
+        finally:
+            await conn.close()
+
     # Reads run to the end in one step on the connection's thread. A read left open between steps (execute,
     # then fetch later) holds a read snapshot; another task's BEGIN IMMEDIATE on the same connection would
     # then be an upgrade from read to write, which SQLite refuses at once as busy instead of waiting.
@@ -300,6 +315,8 @@ async def open_database(path: Path, *, migrate: bool = True, read_only: bool = F
             await conn.execute("PRAGMA synchronous = NORMAL")
             # Erased rows are overwritten with zeros, not left in free pages for someone with the file to read.
             await conn.execute("PRAGMA secure_delete = ON")
+            # 32 MB of page cache (used only as needed): saving a large round touches many index pages.
+            await conn.execute("PRAGMA cache_size = -32768")
     except sqlite3.DatabaseError as exc:
         await conn.close()
         raise DatabaseError(f"{path} is not a usable SQLite database ({exc}).") from exc

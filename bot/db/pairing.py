@@ -3,46 +3,56 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 
 import aiosqlite
 
+from bot.db.chunks import Chunks, delete_in_chunks
 from bot.db.connection import Database
 
+_USER = itemgetter(2)
+ELIGIBLE_COLUMNS = (
+    "user_id, timezone, interests, frequency, paused_until, skip_week, last_sat_out_week, last_paired_week, "
+    "departed_at"
+)
+HISTORY_PAGE = 10_000  # rows folded per step on the event loop
 
-async def eligible_members(db: Database, guild_id: int) -> list[sqlite3.Row]:
+
+async def eligible_members(db: Database | aiosqlite.Connection, guild_id: int) -> list[sqlite3.Row]:
     """Active members who are not excluded by a moderator (pause, skip and frequency are checked above)."""
-    return await db.fetchall(
-        "SELECT m.* FROM members m WHERE m.guild_id = ? AND m.status = 'active' AND NOT EXISTS "
+    conn = db.conn if isinstance(db, Database) else db
+    async with conn.execute(
+        f"SELECT {ELIGIBLE_COLUMNS} FROM members m WHERE m.guild_id = ? AND m.status = 'active' AND NOT EXISTS "
         "(SELECT 1 FROM pairing_exclusions x WHERE x.guild_id = m.guild_id AND x.user_id = m.user_id) "
         "ORDER BY m.user_id",
         (guild_id,),
-    )
+    ) as cursor:
+        return list(await cursor.fetchall())
 
 
-async def last_paired_weeks(db: Database, guild_id: int) -> dict[int, str]:
-    rows = await db.fetchall(
-        "SELECT gm.user_id, max(r.iso_week) AS week FROM group_members gm JOIN groups g ON g.id = gm.group_id "
-        "JOIN rounds r ON r.id = g.round_id WHERE gm.guild_id = ? AND gm.user_id IS NOT NULL GROUP BY gm.user_id",
-        (guild_id,),
-    )
-    return {r["user_id"]: r["week"] for r in rows}
+async def pair_history_pages(
+    conn: aiosqlite.Connection, guild_id: int, weeks: Sequence[str]
+) -> AsyncIterator[tuple[str, list[tuple[int, int]]]]:
+    """(week, [(lower id, higher id), ...]) of the pairs whose last meeting was in each of `weeks`, a page
+    at a time, through the (server, last week) index: one row per pair, not one per group member and week.
+    Each row is already the engine's pair key."""
+    for week in weeks:
+        async with conn.execute(
+            "SELECT user_a, user_b FROM pair_history WHERE guild_id = ? AND last_week = ?", (guild_id, week)
+        ) as cursor:
+            while page := await cursor.fetchmany(HISTORY_PAGE):
+                yield week, page  # type: ignore[misc]
 
 
-async def history(db: Database, guild_id: int, since_week: str) -> list[tuple[str, int, int]]:
-    """(week, group id, member) rows of rounds since `since_week`, for the repeat-avoidance history."""
-    rows = await db.fetchall(
-        "SELECT r.iso_week, gm.group_id, gm.user_id FROM group_members gm JOIN groups g ON g.id = gm.group_id "
-        "JOIN rounds r ON r.id = g.round_id WHERE gm.guild_id = ? AND r.iso_week >= ? AND gm.user_id IS NOT NULL",
-        (guild_id, since_week),
-    )
-    return [(r[0], r[1], r[2]) for r in rows]
-
-
-async def blocks(db: Database, guild_id: int) -> list[tuple[int, int]]:
-    rows = await db.fetchall("SELECT blocker_id, blocked_id FROM blocks WHERE guild_id = ?", (guild_id,))
-    return [(r[0], r[1]) for r in rows]
+async def blocks(db: Database | aiosqlite.Connection, guild_id: int) -> list[tuple[int, int]]:
+    conn = db.conn if isinstance(db, Database) else db
+    async with conn.execute(
+        "SELECT blocker_id, blocked_id FROM blocks WHERE guild_id = ?", (guild_id,)
+    ) as cursor:
+        return [(r[0], r[1]) for r in await cursor.fetchall()]
 
 
 async def add_block(db: Database, guild_id: int, blocker: int, blocked: int, now: datetime) -> bool:
@@ -83,7 +93,8 @@ async def round_for_week(db: Database, guild_id: int, iso_week: str) -> sqlite3.
 
 async def rounds_to_resume(db: Database, guild_id: int) -> list[sqlite3.Row]:
     return await db.fetchall(
-        "SELECT * FROM rounds WHERE guild_id = ? AND status = 'delivering' ORDER BY iso_week", (guild_id,)
+        "SELECT * FROM rounds WHERE guild_id = ? AND status = 'delivering' AND saved = 1 ORDER BY iso_week",
+        (guild_id,),
     )
 
 
@@ -102,29 +113,168 @@ async def insert_round(
     groups: Sequence[Sequence[int]],
     now: datetime,
 ) -> int | None:
-    """Save a round and its groups in the caller's transaction; None when the week already has a round."""
+    """Save a whole round and its groups in the caller's transaction; None when the week already has one."""
+    round_id = await claim_round(conn, guild_id, iso_week, seed, prompt_id, groups, now, saved=True)
+    if round_id is not None:
+        await insert_groups(conn, guild_id, round_id, iso_week, 1, groups)
+    return round_id
+
+
+async def claim_round(
+    conn: aiosqlite.Connection,
+    guild_id: int,
+    iso_week: str,
+    seed: int,
+    prompt_id: int | None,
+    groups: Sequence[Sequence[int]],
+    now: datetime,
+    *,
+    saved: bool,
+) -> int | None:
+    """Insert the round's row (the unique key on server and week decides); None when the week has one."""
     cursor = await conn.execute(
-        "INSERT INTO rounds (guild_id, iso_week, seed, prompt_id, status, created_at) VALUES (?, ?, ?, ?, "
-        "'delivering', ?) ON CONFLICT (guild_id, iso_week) DO NOTHING",
-        (guild_id, iso_week, seed, prompt_id, now.isoformat()),
+        "INSERT INTO rounds (guild_id, iso_week, seed, prompt_id, status, created_at, member_count, saved) "
+        "VALUES (?, ?, ?, ?, 'delivering', ?, ?, ?) ON CONFLICT (guild_id, iso_week) DO NOTHING",
+        (guild_id, iso_week, seed, prompt_id, now.isoformat(), sum(len(g) for g in groups), int(saved)),
     )
     if cursor.rowcount == 0:
         return None
-    round_id = int(cursor.lastrowid or 0)
-    await conn.execute(
-        "UPDATE rounds SET member_count = ? WHERE id = ?", (sum(len(g) for g in groups), round_id)
+    return int(cursor.lastrowid or 0)
+
+
+async def insert_groups(
+    conn: aiosqlite.Connection,
+    guild_id: int,
+    round_id: int,
+    iso_week: str,
+    first_position: int,
+    groups: Sequence[Sequence[int]],
+) -> None:
+    """Save some of a round's groups, numbered from `first_position`, with the pair history and each
+    member's last-paired week brought up to date, in the caller's transaction."""
+    group_ids = await insert_group_rows(conn, guild_id, round_id, first_position, len(groups))
+    rows = round_rows(guild_id, iso_week, group_ids, first_position, groups)
+    await write_round_rows(conn, rows.members, rows.pairs, rows.last_paired)
+
+
+@dataclass
+class RoundRows:
+    """The rows a round adds besides its groups, each list sorted in its index's order, so that writing them
+    (in one transaction or in chunks) modifies each index page about once, not once per row: most of the
+    cost of saving a round of 100,000 members into a year of history."""
+
+    members: list[tuple[int, int, int]]  # (guild, group id, member)
+    pairs: list[tuple[int, int, int, str]]  # (guild, lower id, higher id, week)
+    last_paired: list[tuple[str, int, int, str]]  # (week, guild, member, week)
+
+
+def round_rows(
+    guild_id: int,
+    iso_week: str,
+    group_ids: dict[int, int],
+    first_position: int,
+    groups: Sequence[Sequence[int]],
+) -> RoundRows:
+    positions = range(first_position, first_position + len(groups))
+    return RoundRows(
+        sorted(
+            (
+                (guild_id, group_ids[position], user_id)
+                for position, members in zip(positions, groups, strict=True)
+                for user_id in members
+            ),
+            key=_USER,
+        ),
+        sorted(
+            (guild_id, min(a, b), max(a, b), iso_week)
+            for members in groups
+            for i, a in enumerate(members)
+            for b in members[i + 1 :]
+        ),
+        [
+            (iso_week, guild_id, user_id, iso_week)
+            for user_id in sorted(u for members in groups for u in members)
+        ],
     )
-    for position, members in enumerate(groups, start=1):
-        group_cursor = await conn.execute(
-            "INSERT INTO groups (guild_id, round_id, position) VALUES (?, ?, ?)",
-            (guild_id, round_id, position),
-        )
-        group_id = group_cursor.lastrowid
+
+
+async def insert_group_rows(
+    conn: aiosqlite.Connection, guild_id: int, round_id: int, first_position: int, count: int
+) -> dict[int, int]:
+    """Insert `count` groups numbered from `first_position`; returns position -> group id."""
+    await conn.executemany(
+        "INSERT INTO groups (guild_id, round_id, position) VALUES (?, ?, ?)",
+        [(guild_id, round_id, position) for position in range(first_position, first_position + count)],
+    )
+    async with conn.execute(
+        "SELECT position, id FROM groups WHERE round_id = ? AND position BETWEEN ? AND ?",
+        (round_id, first_position, first_position + count - 1),
+    ) as ids:
+        return dict(await ids.fetchall())  # type: ignore[arg-type]
+
+
+async def write_round_rows(
+    conn: aiosqlite.Connection,
+    members: Sequence[tuple[int, int, int]] = (),
+    pairs: Sequence[tuple[int, int, int, str]] = (),
+    last_paired: Sequence[tuple[str, int, int, str]] = (),
+) -> None:
+    if members:
         await conn.executemany(
-            "INSERT INTO group_members (guild_id, group_id, user_id) VALUES (?, ?, ?)",
-            [(guild_id, group_id, user_id) for user_id in members],
+            "INSERT INTO group_members (guild_id, group_id, user_id) VALUES (?, ?, ?)", members
         )
-    return round_id
+    if pairs:
+        await conn.executemany(
+            "INSERT INTO pair_history (guild_id, user_a, user_b, last_week) VALUES (?, ?, ?, ?) ON CONFLICT "
+            "(guild_id, user_a, user_b) DO UPDATE SET last_week = max(last_week, excluded.last_week)",
+            pairs,
+        )
+    if last_paired:
+        await conn.executemany(
+            "UPDATE members SET last_paired_week = ? WHERE guild_id = ? AND user_id = ? "
+            "AND (last_paired_week IS NULL OR last_paired_week < ?)",
+            last_paired,
+        )
+
+
+async def finish_round(conn: aiosqlite.Connection, round_id: int) -> None:
+    await conn.execute("UPDATE rounds SET saved = 1 WHERE id = ?", (round_id,))
+
+
+async def discard_unsaved_round(db: Database, guild_id: int, round_id: int, iso_week: str) -> None:
+    """Remove a round whose saving was interrupted (a crash), in short chunks, so the week can be made again.
+
+    Its pairs stay in the pair history: it cannot tell them from earlier meetings, and counting a pair as
+    met costs at most a less preferred partner."""
+    chunks = Chunks()
+    chosen = "SELECT id FROM groups WHERE round_id = ? ORDER BY position LIMIT ?"
+    await delete_in_chunks(
+        db,
+        chunks,
+        [
+            (  # the members' last-paired week goes back to their last complete round
+                "UPDATE members SET last_paired_week = (SELECT max(r.iso_week) FROM group_members gm "
+                "JOIN groups g ON g.id = gm.group_id JOIN rounds r ON r.id = g.round_id "
+                "WHERE gm.guild_id = members.guild_id AND gm.user_id = members.user_id AND r.id <> ?) "
+                f"WHERE guild_id = ? AND user_id IN (SELECT user_id FROM group_members WHERE group_id IN ({chosen}))",
+                (round_id, guild_id, round_id),
+            ),
+            (f"DELETE FROM group_members WHERE group_id IN ({chosen})", (round_id,)),
+            (f"DELETE FROM groups WHERE id IN ({chosen})", (round_id,)),
+        ],
+    )
+    await delete_in_chunks(
+        db,
+        chunks,
+        [
+            (
+                "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE guild_id = ? AND kind = 'paired' "
+                "AND iso_week = ? AND round_id = ? LIMIT ?)",
+                (guild_id, iso_week, round_id),
+            )
+        ],
+    )
+    await db.execute("DELETE FROM rounds WHERE id = ? AND saved = 0", (round_id,))
 
 
 async def mark_sat_out(
@@ -151,6 +301,34 @@ async def group_member_ids(db: Database, group_id: int, *, present_only: bool = 
 
 async def set_thread(db: Database, group_id: int, thread_id: int) -> None:
     await db.execute("UPDATE groups SET thread_id = ? WHERE id = ?", (thread_id, group_id))
+
+
+async def groups_to_open(db: Database, round_id: int) -> list[tuple[int, int, list[int]]]:
+    """(group id, position, present members) of the round's groups that have no thread yet, in one query."""
+    rows = await db.fetchall(
+        "SELECT g.id, g.position, gm.user_id FROM groups g LEFT JOIN group_members gm ON gm.group_id = g.id "
+        "AND gm.user_id IS NOT NULL AND gm.left_at IS NULL WHERE g.round_id = ? AND g.thread_id IS NULL "
+        "ORDER BY g.position, gm.id",
+        (round_id,),
+    )
+    groups: dict[int, tuple[int, int, list[int]]] = {}
+    for group_id, position, user_id in rows:
+        entry = groups.setdefault(group_id, (group_id, position, []))
+        if user_id is not None:
+            entry[2].append(user_id)
+    return list(groups.values())
+
+
+async def save_threads(db: Database, opened: Sequence[tuple[int, int, Sequence[int]]], now: datetime) -> None:
+    """Record a batch of opened threads, (group id, thread id, departed members), in one transaction."""
+    async with db.transaction() as conn:
+        await conn.executemany(
+            "UPDATE groups SET thread_id = ? WHERE id = ?", [(thread, group) for group, thread, _ in opened]
+        )
+        await conn.executemany(
+            "UPDATE group_members SET left_at = ? WHERE group_id = ? AND user_id = ? AND left_at IS NULL",
+            [(now.isoformat(), group, user) for group, _, departed in opened for user in departed],
+        )
 
 
 async def set_round_status(db: Database, round_id: int, status: str) -> None:

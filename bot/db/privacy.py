@@ -6,6 +6,7 @@ import sqlite3
 from datetime import datetime
 
 from bot.db import pairing
+from bot.db.chunks import Chunks, delete_in_chunks
 from bot.db.connection import Database
 
 
@@ -48,6 +49,10 @@ async def forget(db: Database, guild_id: int, user_id: int) -> None:
             await pairing.set_checkin(conn, group_id, user_id, None)  # keeps the round's counters right
         await conn.execute("DELETE FROM members WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
         await conn.execute("DELETE FROM blocks WHERE guild_id = ? AND blocker_id = ?", (guild_id, user_id))
+        await conn.execute(
+            "DELETE FROM pair_history WHERE guild_id = ? AND (user_a = ? OR user_b = ?)",
+            (guild_id, user_id, user_id),
+        )
         await conn.execute("DELETE FROM events WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
         await conn.execute(
             "UPDATE group_members SET user_id = NULL, checkin = NULL, left_at = NULL WHERE guild_id = ? AND user_id = ?",
@@ -63,19 +68,70 @@ async def forget(db: Database, guild_id: int, user_id: int) -> None:
         )
 
 
-async def purge_before(db: Database, guild_id: int, cutoff: datetime, cutoff_week: str) -> tuple[int, int]:
-    """Delete participation events and pairing rounds older than the cutoff; returns (events, rounds)."""
-    async with db.transaction() as conn:
-        events = await conn.execute(
-            "DELETE FROM events WHERE guild_id = ? AND created_at < ?", (guild_id, cutoff.isoformat())
+async def purge_before(
+    db: Database, guild_id: int, cutoff: datetime, cutoff_week: str, chunks: Chunks | None = None
+) -> tuple[int, int]:
+    """Delete participation events, pairing rounds and pair history older than the cutoff, in short
+    chunks found through indexes; returns (events, rounds).
+
+    Events go by week (the index on guild, kind and week), and in the cutoff's own week by their time."""
+    chunks = chunks or Chunks()
+    removed_events = 0
+    kind = ""
+    while row := await db.fetchone(
+        "SELECT kind FROM events WHERE guild_id = ? AND kind > ? ORDER BY kind LIMIT 1", (guild_id, kind)
+    ):
+        kind = row[0]
+        removed_events += await delete_in_chunks(
+            db,
+            chunks,
+            [
+                (
+                    "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE guild_id = ? AND kind = ? "
+                    "AND iso_week < ? LIMIT ?)",
+                    (guild_id, kind, cutoff_week),
+                )
+            ],
         )
-        rounds = await conn.execute(
-            "DELETE FROM rounds WHERE guild_id = ? AND iso_week < ?", (guild_id, cutoff_week)
+        removed_events += await delete_in_chunks(
+            db,
+            chunks,
+            [
+                (
+                    "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE guild_id = ? AND kind = ? "
+                    "AND iso_week = ? AND created_at < ? LIMIT ?)",
+                    (guild_id, kind, cutoff_week, cutoff.isoformat()),
+                )
+            ],
         )
-        await conn.execute(
-            "DELETE FROM weekly_jobs WHERE guild_id = ? AND iso_week < ?", (guild_id, cutoff_week)
+    rounds = await db.fetchall(
+        "SELECT id FROM rounds WHERE guild_id = ? AND iso_week < ? ORDER BY iso_week", (guild_id, cutoff_week)
+    )
+    for (round_id,) in rounds:
+        # A round's members, then its groups, a slice of groups per transaction; the round row goes last.
+        chosen = "SELECT id FROM groups WHERE round_id = ? ORDER BY position LIMIT ?"
+        await delete_in_chunks(
+            db,
+            chunks,
+            [
+                (f"DELETE FROM group_members WHERE group_id IN ({chosen})", (round_id,)),
+                (f"DELETE FROM groups WHERE id IN ({chosen})", (round_id,)),
+            ],
         )
-        return events.rowcount, rounds.rowcount
+        await db.execute("DELETE FROM rounds WHERE id = ?", (round_id,))
+    await delete_in_chunks(
+        db,
+        chunks,
+        [
+            (
+                "DELETE FROM pair_history WHERE (guild_id, user_a, user_b) IN (SELECT guild_id, user_a, user_b "
+                "FROM pair_history WHERE guild_id = ? AND last_week < ? LIMIT ?)",
+                (guild_id, cutoff_week),
+            )
+        ],
+    )
+    await db.execute("DELETE FROM weekly_jobs WHERE guild_id = ? AND iso_week < ?", (guild_id, cutoff_week))
+    return removed_events, len(rounds)
 
 
 async def remove_departed_members(db: Database, guild_id: int, cutoff: datetime, cutoff_week: str) -> int:

@@ -28,20 +28,19 @@ async def undelivered_groups(conn: aiosqlite.Connection, round_id: int) -> list[
 async def pairable_now(
     conn: aiosqlite.Connection, guild_id: int, user_ids: Sequence[int], iso_week: str, round_day: str
 ) -> set[int]:
-    """Which of these members may be paired now: opted in, not excluded, not paused past the round's day,
-    not skipping its week. A member who erased their data has no row, so is not among them."""
+    """Which of these members may be paired now: opted in, still in the server (as last checked), not
+    excluded, not paused past the round's day, not skipping its week. A member who erased their data has no row, so is not among them."""
     if not user_ids:
         return set()
     marks = ",".join("?" for _ in user_ids)
-    rows = await (
-        await conn.execute(
-            f"SELECT m.user_id FROM members m WHERE m.guild_id = ? AND m.user_id IN ({marks}) "
-            "AND m.status = 'active' AND (m.paused_until IS NULL OR m.paused_until <= ?) "
-            "AND (m.skip_week IS NULL OR m.skip_week <> ?) AND NOT EXISTS (SELECT 1 FROM pairing_exclusions x "
-            "WHERE x.guild_id = m.guild_id AND x.user_id = m.user_id)",
-            (guild_id, *user_ids, round_day, iso_week),
-        )
-    ).fetchall()
+    # One step on the connection's thread (execute and fetch together): no read is left open between steps.
+    rows = await conn.execute_fetchall(
+        f"SELECT m.user_id FROM members m WHERE m.guild_id = ? AND m.user_id IN ({marks}) "
+        "AND m.status = 'active' AND m.departed_at IS NULL AND (m.paused_until IS NULL OR m.paused_until <= ?) "
+        "AND (m.skip_week IS NULL OR m.skip_week <> ?) AND NOT EXISTS (SELECT 1 FROM pairing_exclusions x "
+        "WHERE x.guild_id = m.guild_id AND x.user_id = m.user_id)",
+        (guild_id, *user_ids, round_day, iso_week),
+    )
     return {r[0] for r in rows}
 
 
@@ -52,13 +51,11 @@ async def blocks_among(
     if len(user_ids) < 2:
         return []
     marks = ",".join("?" for _ in user_ids)
-    rows = await (
-        await conn.execute(
-            f"SELECT blocker_id, blocked_id FROM blocks WHERE guild_id = ? AND blocker_id IN ({marks}) "
-            f"AND blocked_id IN ({marks})",
-            (guild_id, *user_ids, *user_ids),
-        )
-    ).fetchall()
+    rows = await conn.execute_fetchall(
+        f"SELECT blocker_id, blocked_id FROM blocks WHERE guild_id = ? AND blocker_id IN ({marks}) "
+        f"AND blocked_id IN ({marks})",
+        (guild_id, *user_ids, *user_ids),
+    )
     return [(r[0], r[1]) for r in rows]
 
 

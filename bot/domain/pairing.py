@@ -1,13 +1,23 @@
-"""The pairing engine: pure, deterministic for a seed, no Discord and no I/O.
+"""The pairing engine: pure, deterministic for a seed in any process, no Discord and no I/O.
 
-Up to `CIRCLE_LIMIT` members it schedules from the round-robin "circle method": the N−1 rounds of the circle
-are edge-disjoint perfect matchings, so a stable group meets N−1 rounds without a single repeat, which a
-greedy or a per-round maximum-weight matching cannot promise. Among the circle rounds that repeat nobody and
-pair no blocked members, it takes the one that best fits the members' preferences. Above that size, history
-is sparse and a greedy matching over a candidate graph of preference neighbours (timezone, then interests)
-is both fast and close to the best score. Both paths then repair what is left (blocked pairs must go;
-repeats only stay when no swap removes them, and then the pair that met longest ago) and place an odd
-member in a trio or let them sit out.
+Pairs of up to `EXACT_LIMIT` members: each week the best set of never-met pairs (a maximum-weight matching,
+`bot.domain.matching.best_matching`), as long as the pairs left over still make a repeat-free schedule for
+every remaining week. While every member still has more never-met partners than half the group, the
+leftover graph is dense enough that such a schedule exists (Dirac's condition gives next week's round; the
+1-factorisation theorem for dense regular graphs the rest); after that the engine builds the schedule
+explicitly (`schedule_ahead`) and, if this week's best matching would leave none, plays the first week of
+one that exists instead. The schedule depends only on who has not met whom, so next week finds it again:
+a stable group of N members meets N−1 weeks without a repeat. When a repeat cannot be avoided, the
+matching takes as few as possible, and the pairs that met longest ago.
+
+Above that size, history is sparse and a greedy matching over a candidate graph of preference neighbours
+(timezone, then interests) is fast and close to the best score; a local search with a fixed budget of
+tries (and, when mixing across circles, swaps toward cross-circle pairs) improves it, and a repair step
+swaps partners away from blocked and repeated pairs. Groups of 3-4 grow each group with the member that
+adds the least cost. An odd member joins a trio or sits out (whoever sat out longest ago).
+
+The pair score is `score()`: `preference()` (0-6) plus `CROSS_BONUS` for a cross-circle pair when the
+round mixes across circles. Blocked pairs are never placed; a repeat outweighs any score.
 """
 
 from __future__ import annotations
@@ -16,12 +26,16 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-CIRCLE_LIMIT = 400
-EXACT_LIMIT = 96
+from bot.domain import matching
+
+EXACT_LIMIT = 400
 NEIGHBOUR_WINDOW = 5
+CROSS_NEIGHBOURS = 10  # the window when mixing across circles: more candidates, as a third are same-circle
 GREEDY_PASSES = 6
-IMPROVE_LIMIT = 10_000  # pairs; beyond this the greedy result stands
 IMPROVE_SWEEPS = 12
+IMPROVE_BUDGET = 100_000  # swap tries of the local search above EXACT_LIMIT
+CROSS_WINDOW = 48  # pairs compared by the cross-circle swaps above EXACT_LIMIT
+CROSS_BONUS = 4  # a cross-circle pair outscores a same-circle pair with up to 3 more preference points
 BLOCKED = 10**9
 REPEAT = 10**6
 
@@ -34,6 +48,7 @@ class Candidate:
     utc_offset_minutes: int | None = None
     interests: frozenset[str] = frozenset()
     last_sat_out: int = -1  # week ordinal of the last round they sat out; -1 if never
+    circles: frozenset[int] = frozenset()  # circle ids the member chose; empty = neutral
 
 
 @dataclass(frozen=True)
@@ -44,6 +59,7 @@ class RoundInput:
     seed: int = 0
     group_size: int = 2
     odd_policy: str = "trio"
+    mix: str = "any"  # "across": prefer cross-circle pairs; "any": circles play no part
 
 
 @dataclass(frozen=True)
@@ -58,24 +74,39 @@ def pair_key(a: int, b: int) -> tuple[int, int]:
     return (a, b) if a < b else (b, a)
 
 
+def tz_points(a: int | None, b: int | None) -> int:
+    """0-3: 3 within an hour, 2 within three, 1 within six or when either timezone is unknown, else 0."""
+    if a is None or b is None:
+        return 1
+    gap = abs(a - b) % (24 * 60)
+    gap = min(gap, 24 * 60 - gap)
+    return 3 if gap <= 60 else 2 if gap <= 180 else 1 if gap <= 360 else 0
+
+
 def preference(a: Candidate, b: Candidate) -> int:
     """0-6: timezones within a few hours (up to 3) and shared interests (up to 3)."""
-    if a.utc_offset_minutes is None or b.utc_offset_minutes is None:
-        tz = 1
-    else:
-        gap = abs(a.utc_offset_minutes - b.utc_offset_minutes)
-        gap = min(gap, 24 * 60 - gap)
-        tz = 3 if gap <= 60 else 2 if gap <= 180 else 1 if gap <= 360 else 0
-    return tz + min(3, len(a.interests & b.interests))
+    return tz_points(a.utc_offset_minutes, b.utc_offset_minutes) + min(3, len(a.interests & b.interests))
+
+
+def crosses(a: Candidate, b: Candidate) -> bool:
+    """A cross-circle pair: both members chose circles and their sets differ. No circle is neutral."""
+    return bool(a.circles) and bool(b.circles) and a.circles != b.circles
+
+
+def score(a: Candidate, b: Candidate, mix: str = "any") -> int:
+    """The pair score the engine maximises: preference, plus CROSS_BONUS across circles when mixing."""
+    bonus = CROSS_BONUS if mix == "across" and crosses(a, b) else 0
+    return preference(a, b) + bonus
 
 
 class _Costs:
-    """Cost of putting two members together: blocked ≫ repeat (later meetings cost more) ≫ −preference."""
+    """Cost of putting two members together: blocked ≫ repeat (later meetings cost more) ≫ −score."""
 
     def __init__(self, data: RoundInput, by_id: dict[int, Candidate]) -> None:
         self.last_met = data.last_met
         self.blocks = data.blocks
         self.by_id = by_id
+        self.mix = data.mix
         self.newest = max(data.last_met.values(), default=0)
 
     def pair(self, a: int, b: int) -> int:
@@ -84,8 +115,8 @@ class _Costs:
             return BLOCKED
         met = self.last_met.get(key)
         if met is not None:
-            return REPEAT + (met - self.newest + 10_000)  # a pair that met longer ago costs less
-        return -preference(self.by_id[a], self.by_id[b])
+            return REPEAT + min(REPEAT - 1, max(0, met - self.newest + 10_000))  # met longer ago: cheaper
+        return -score(self.by_id[a], self.by_id[b], self.mix)
 
     def group(self, members: Sequence[int]) -> int:
         return sum(self.pair(a, b) for i, a in enumerate(members) for b in members[i + 1 :])
@@ -129,9 +160,7 @@ def plan_round(data: RoundInput) -> RoundPlan:
                 sat_out.append(member)
             else:
                 best.append(member)
-    final = [
-        ((g[0], g[1]) if g[0] < g[1] else (g[1], g[0])) if len(g) == 2 else tuple(sorted(g)) for g in groups
-    ]
+    final = [tuple(sorted(g)) for g in groups]
     final.sort()
     repeats = sum(
         1 for g in final for i, a in enumerate(g) for b in g[i + 1 :] if pair_key(a, b) in data.last_met
@@ -147,14 +176,12 @@ def plan_round(data: RoundInput) -> RoundPlan:
 
 def _pairs(ids: list[int], costs: _Costs, rng: random.Random) -> tuple[list[tuple[int, int]], list[int]]:
     """A perfect (or near-perfect) matching of `ids`; returns the pairs and who is left unpaired."""
-    if len(ids) <= CIRCLE_LIMIT:
-        pairs, extra = _circle_pairs(ids, costs, rng)
+    if len(ids) <= EXACT_LIMIT:
+        pairs, extra = _exact_pairs(ids, costs)
     else:
         pairs, extra = _greedy_pairs(ids, costs, rng)
-    pairs = _repair(pairs, costs, rng)
-    if len(ids) <= EXACT_LIMIT and any(costs.pair(a, b) >= REPEAT for a, b in pairs):
-        pairs = _exact_pairs([m for p in pairs for m in p], costs, pairs)
-    # A blocked pair that no swap could undo is split; its members go to the leftovers.
+        pairs = _repair(pairs, costs, rng)
+    # A blocked pair that nothing could undo is split; its members go to the leftovers.
     kept = []
     for a, b in pairs:
         if pair_key(a, b) in costs.blocks:
@@ -164,62 +191,71 @@ def _pairs(ids: list[int], costs: _Costs, rng: random.Random) -> tuple[list[tupl
     return kept, extra
 
 
-def circle_round(ids: Sequence[int], r: int) -> list[tuple[int, int]]:
-    """Round `r` of the circle method over an even number of ids (sorted, so stable across weeks)."""
-    n = len(ids)
-    m = n - 1
-    fixed = ids[-1]
-    pairs = [(ids[r % m], fixed)]
-    for k in range(1, m // 2 + 1):
-        pairs.append((ids[(r + k) % m], ids[(r - k) % m]))
-    return pairs
+def _exact_pairs(ids: list[int], costs: _Costs) -> tuple[list[tuple[int, int]], list[int]]:
+    """This week's best never-met pairs that keep a repeat-free schedule for the weeks ahead (module doc).
 
-
-def _circle_layout(ordered: list[int | None]) -> list[int | None]:
-    """Place members on the circle so that mirror positions hold neighbours in preference order.
-
-    Round r of the circle pairs positions r+k and r−k; with this layout the rounds near r = 0 pair each
-    member with someone close to them in (timezone, interests) order, so the first weeks of a stable group
-    are both repeat-free and well matched.
+    Members are numbered by id order; with an odd count a "bye" (number n) is everyone's possible partner,
+    and whoever gets it joins another group or sits out.
     """
-    fixed, rest = ordered[-1], ordered[:-1]
-    m = len(rest)
-    slots: list[int | None] = [None] * m
-    for index, member in enumerate(rest):
-        j = index // 2
-        slots[j if index % 2 == 0 else m - 1 - j] = member
-    return [*slots, fixed]
+    n = len(ids)
+    nodes = n + n % 2
+    by_id, blocks, last_met, mix = costs.by_id, costs.blocks, costs.last_met, costs.mix
+    people = [by_id[i] for i in ids]
+    fresh: list[set[int]] = [set() for _ in range(nodes)]
+    for a in range(n):
+        for b in range(a + 1, n):
+            key = (ids[a], ids[b])
+            if key not in blocks and key not in last_met:
+                fresh[a].add(b)
+                fresh[b].add(a)
+    if nodes > n:
+        for a in range(n):
+            fresh[a].add(n)
+            fresh[n].add(a)
+    scores: dict[tuple[int, int], int] = {}
 
+    def weight(a: int, b: int) -> int:  # ≥ 1 for a real pair, 0 for the bye
+        if a >= n or b >= n:
+            return 0
+        key = (a, b) if a < b else (b, a)
+        value = scores.get(key)
+        if value is None:
+            value = scores[key] = score(people[a], people[b], mix) + 1
+        return value
 
-def _circle_pairs(
-    ids: list[int], costs: _Costs, rng: random.Random
-) -> tuple[list[tuple[int, int]], list[int]]:
-    by_id = costs.by_id
+    wide = matching.CROSS_CANDIDATES if mix == "across" else matching.CANDIDATES
+    best = matching.best_matching(nodes, fresh, weight, wide)
+    if len(best) * 2 == nodes:
+        weeks = min(len(partners) for partners in fresh)  # weeks until someone runs out of new partners
+        if weeks - 1 < nodes // 2 + 1:  # not dense enough to be sure: check the weeks ahead explicitly
+            rest = [set(partners) for partners in fresh]
+            for a, b in best:
+                rest[a].discard(b)
+                rest[b].discard(a)
+            if matching.schedule_ahead(nodes, rest, weight, weeks - 1) is None:
+                ahead = matching.schedule_ahead(nodes, fresh, weight, weeks)
+                if ahead is not None:
+                    mate = ahead[0]
+                    best = [(a, mate[a]) for a in range(nodes) if a < mate[a]]
+    else:  # no repeat-free round exists: fewest repeats, the oldest ones, among all unblocked pairs
+        allowed: list[set[int]] = [set(partners) for partners in fresh]
+        for a in range(n):
+            for b in range(a + 1, n):
+                if (ids[a], ids[b]) in last_met and (ids[a], ids[b]) not in blocks:
+                    allowed[a].add(b)
+                    allowed[b].add(a)
+        top = 3 * REPEAT
 
-    def key(i: int) -> tuple[int, tuple[str, ...], int]:
-        offset = by_id[i].utc_offset_minutes
-        return (offset if offset is not None else 10**6, tuple(sorted(by_id[i].interests)), i)
+        def weight_with_repeats(a: int, b: int) -> int:
+            if a >= n or b >= n:
+                return top
+            return top - costs.pair(ids[a], ids[b])
 
-    ordered: list[int | None] = sorted(ids, key=key)
-    if len(ordered) % 2:
-        ordered.append(None)  # a "bye": whoever meets it this week joins another group
-    circle = _circle_layout(ordered)
-    rounds = list(range(len(circle) - 1))
-    rng.shuffle(rounds)
-    best: tuple[int, list[tuple[int, int]], list[int]] | None = None
-    for r in rounds:
-        pairs: list[tuple[int, int]] = []
-        extra: list[int] = []
-        for a, b in circle_round(circle, r):  # type: ignore[arg-type]
-            if a is None or b is None:
-                extra.append(b if a is None else a)
-            else:
-                pairs.append((a, b))
-        total = sum(costs.pair(a, b) for a, b in pairs)
-        if best is None or total < best[0]:
-            best = (total, pairs, extra)
-    assert best is not None
-    return best[1], best[2]
+        best = matching.best_matching(nodes, allowed, weight_with_repeats, wide)
+    paired = {m for pair in best for m in pair}
+    pairs = [(ids[a], ids[b]) for a, b in best if b < n]
+    extra = [ids[a] for a, b in best if b >= n] + [ids[a] for a in range(n) if a not in paired]
+    return pairs, extra
 
 
 def _greedy_pairs(
@@ -227,16 +263,21 @@ def _greedy_pairs(
 ) -> tuple[list[tuple[int, int]], list[int]]:
     """Greedy matching over each member's nearest neighbours in (timezone, interests) order.
 
-    Written for speed at 100,000 members: interests become bitmasks and the inner loop stays on locals.
+    Written for speed at 100,000 members: interests become bitmasks (bits in theme-name order, so the same
+    in every process) and the inner loop stays on locals.
     """
     by_id = costs.by_id
-    theme_bits: dict[str, int] = {}
+    themes = sorted({theme for i in ids for theme in by_id[i].interests})
+    theme_bits = {theme: 1 << bit for bit, theme in enumerate(themes)}
     masks: dict[int, int] = {}
     for i in ids:
         mask = 0
         for theme in by_id[i].interests:
-            mask |= 1 << theme_bits.setdefault(theme, len(theme_bits))
+            mask |= theme_bits[theme]
         masks[i] = mask
+    across = costs.mix == "across"
+    window = CROSS_NEIGHBOURS if across else NEIGHBOUR_WINDOW
+    circles = {i: by_id[i].circles for i in ids} if across else {}
     unknown = 10**6
     offsets = {
         i: (by_id[i].utc_offset_minutes if by_id[i].utc_offset_minutes is not None else unknown) for i in ids
@@ -255,13 +296,21 @@ def _greedy_pairs(
             ordered = sorted(remaining, key=lambda i: (offsets[i], masks[i], jitter[i]))
         else:  # same timezone, random order: new neighbours every pass
             ordered = sorted(remaining, key=lambda i: (offsets[i], jitter[i]))
+        if across and attempt:
+            # Later passes alternate circle sets, so that the members an uneven timezone left over see
+            # cross-circle neighbours in other timezones.
+            seen: dict[frozenset[int], int] = {}
+            turn = {}
+            for i in ordered:
+                turn[i] = seen[circles[i]] = seen.get(circles[i], -1) + 1
+            ordered.sort(key=lambda i: (turn[i], offsets[i]))
         # Scores are small integers, so edges go into one bucket per score instead of being sorted.
-        buckets: list[list[tuple[int, int]]] = [[] for _ in range(7)]
+        buckets: list[list[tuple[int, int]]] = [[] for _ in range(7 + CROSS_BONUS)]
         count = len(ordered)
         for index in range(count):
             a = ordered[index]
             off_a, mask_a = offsets[a], masks[a]
-            for b in ordered[index + 1 : index + 1 + NEIGHBOUR_WINDOW]:
+            for b in ordered[index + 1 : index + 1 + window]:
                 key = (a, b) if a < b else (b, a)
                 if key in blocks or key in last_met:
                     continue
@@ -274,7 +323,10 @@ def _greedy_pairs(
                         gap = 1440 - gap
                     tz = 3 if gap <= 60 else 2 if gap <= 180 else 1 if gap <= 360 else 0
                 shared = (mask_a & masks[b]).bit_count()
-                buckets[tz + (shared if shared < 3 else 3)].append((a, b))
+                value = tz + (shared if shared < 3 else 3)
+                if across and circles[a] and circles[b] and circles[a] != circles[b]:
+                    value += CROSS_BONUS
+                buckets[value].append((a, b))
         for bucket in reversed(buckets):
             for a, b in bucket:
                 if a not in taken and b not in taken:
@@ -284,25 +336,28 @@ def _greedy_pairs(
         remaining = [i for i in ordered if i not in taken]
         if len(remaining) < max(2, count // 50):
             break
-    ordered = remaining
-    rest = [i for i in ordered if i not in taken]
+    rest = [i for i in remaining if i not in taken]
     rng.shuffle(rest)
     extra = [rest.pop()] if len(rest) % 2 else []
     pairs += [(rest[i], rest[i + 1]) for i in range(0, len(rest), 2)]
-    if len(pairs) <= IMPROVE_LIMIT:
-        pairs = _improve(pairs, costs, rng, offsets)
+    pairs = _improve(pairs, costs, rng, offsets)
+    if across:
+        pairs = _cross_swaps(pairs, costs, offsets)
     return pairs, extra
 
 
 def _improve(
     pairs: list[tuple[int, int]], costs: _Costs, rng: random.Random, offsets: dict[int, int]
 ) -> list[tuple[int, int]]:
-    """Local search: swap partners between two pairs of nearby timezones when that raises the preference
-    score without creating a repeat or a blocked pair."""
+    """Local search: swap partners between two pairs of nearby timezones when that raises the score
+    without creating a repeat or a blocked pair. At most `IMPROVE_BUDGET` tries in all, so its time
+    grows smoothly with the server and never switches off."""
     pairs = sorted(pairs, key=lambda p: (offsets[p[0]], p))
     count = len(pairs)
+    if count < 2:
+        return pairs
     span = 40
-    for _ in range(IMPROVE_SWEEPS):
+    for _ in range(max(1, min(IMPROVE_SWEEPS, IMPROVE_BUDGET // count))):
         for i in range(count):
             j = i + rng.randint(-span, span)
             if j == i or not 0 <= j < count:
@@ -313,6 +368,39 @@ def _improve(
             for first, second in (((a, c), (b, d)), ((a, d), (b, c))):
                 if costs.pair(*first) + costs.pair(*second) < before:
                     pairs[i], pairs[j] = first, second
+                    break
+    return pairs
+
+
+def _cross_swaps(
+    pairs: list[tuple[int, int]], costs: _Costs, offsets: dict[int, int]
+) -> list[tuple[int, int]]:
+    """Swap partners between a pair that is not cross-circle (but has a member in a circle) and a nearby
+    pair when that raises the total score: the greedy's neighbours miss cross pairs a timezone away, and
+    an uneven circle needs the other circles' members spread over its pairs. Each such pair is compared
+    with the `CROSS_WINDOW` pairs on either side in timezone order, so the cost stays linear."""
+    by_id = costs.by_id
+
+    def open_pair(pair: tuple[int, int]) -> bool:
+        a, b = by_id[pair[0]], by_id[pair[1]]
+        return (bool(a.circles) or bool(b.circles)) and not crosses(a, b)
+
+    pairs = sorted(pairs, key=lambda p: (offsets[p[0]], p))
+    count = len(pairs)
+    for _ in range(2):
+        for i in range(count):
+            if not open_pair(pairs[i]):
+                continue
+            for j in range(max(0, i - CROSS_WINDOW), min(count, i + CROSS_WINDOW + 1)):
+                if j == i:
+                    continue
+                (a, b), (c, d) = pairs[i], pairs[j]
+                before = costs.pair(a, b) + costs.pair(c, d)
+                for first, second in (((a, c), (b, d)), ((a, d), (b, c))):
+                    if costs.pair(*first) + costs.pair(*second) < before:
+                        pairs[i], pairs[j] = first, second
+                        break
+                if not open_pair(pairs[i]):
                     break
     return pairs
 
@@ -350,44 +438,26 @@ def _repair(pairs: list[tuple[int, int]], costs: _Costs, rng: random.Random) -> 
     return pairs
 
 
-def _exact_pairs(ids: list[int], costs: _Costs, fallback: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Maximum-weight perfect matching for small groups, so a repeat is used only when nothing else fits."""
-    import networkx as nx
-
-    graph = nx.Graph()
-    top = BLOCKED + REPEAT * 2
-    for index, a in enumerate(ids):
-        for b in ids[index + 1 :]:
-            cost = costs.pair(a, b)
-            if cost < BLOCKED:
-                graph.add_edge(a, b, weight=top - cost)
-    matching = nx.max_weight_matching(graph, maxcardinality=True)
-    if len(matching) * 2 < len(ids) - 1:
-        return fallback
-    chosen = [pair_key(a, b) for a, b in matching]
-    if sum(costs.pair(a, b) for a, b in chosen) >= sum(costs.pair(a, b) for a, b in fallback):
-        return fallback
-    return sorted(chosen)
-
-
 # --------------------------------------------------------------------------------------------- groups of 3-4
 
 
 def _groups(
     ids: list[int], size: int, costs: _Costs, rng: random.Random
 ) -> tuple[list[list[int]], list[int]]:
-    """Groups of `size`: seeded order, each group grown with the member that adds the least cost."""
+    """About `size` members per group, sizes differing by at most one (7 in fours: 4 and 3, not one group
+    of 7): seeded order, each group grown with the member that adds the least cost."""
     remaining = list(ids)
     rng.shuffle(remaining)
-    count = max(1, len(remaining) // size)  # fewer members than a group: one smaller group
+    count = max(1, round(len(remaining) / size))  # fewer members than a group: one smaller group
+    targets = [len(remaining) // count + (1 if k < len(remaining) % count else 0) for k in range(count)]
     groups: list[list[int]] = []
     extra: list[int] = []
     window = 200
-    for _ in range(count):
+    for target in targets:
         if not remaining:
             break
         group = [remaining.pop(0)]
-        while len(group) < size and remaining:
+        while len(group) < target and remaining:
             pool = remaining[:window]
             pick = min(range(len(pool)), key=lambda k: (sum(costs.pair(pool[k], g) for g in group), k))
             if any(pair_key(pool[pick], g) in costs.blocks for g in group):

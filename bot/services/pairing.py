@@ -8,6 +8,7 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from itertools import repeat
 from zoneinfo import ZoneInfo
 
 from bot.db import Database, events, round_repair
@@ -81,11 +82,12 @@ async def check_presence(
     return present
 
 
-def is_away(row, present: set[int] | None) -> bool:
-    """Departed: by the check just made when there was one, else by the last one stored."""
-    if present is None:
-        return row["departed_at"] is not None
-    return row["user_id"] not in present
+class WeekOrdinals(dict[str, int]):
+    """ISO week key -> week ordinal, computed once per distinct key."""
+
+    def __missing__(self, key: str) -> int:
+        value = self[key] = week_ordinal(key)
+        return value
 
 
 async def round_input(
@@ -96,50 +98,58 @@ async def round_input(
     settings: PairingSettings,
     now: datetime,
     present: set[int] | None = None,
-):
-    """Everything the engine needs, read from the database: eligible members, history, blocks."""
+) -> RoundInput:
+    """Everything the engine needs, read from one snapshot: eligible members, pair history, blocks.
+
+    The history comes from `pair_history`, one row per pair that met in the last `HISTORY_WEEKS` weeks
+    (pairs with members who are not in this round are kept: the engine never asks about them). A member
+    found gone from the server (by the check just made, else by the last one stored) is left out."""
     this_week = week_ordinal(week)
     round_day = settings.slot.in_week(week).astimezone(settings.slot.tz).date()
-    last_paired = await pairing_db.last_paired_weeks(db, guild_id)
+    ordinal = WeekOrdinals().__getitem__
+    offsets: dict[str, int | None] = {}
+    interest_sets: dict[str, frozenset[str]] = {}
+
+    def offset_of(name: str) -> int | None:
+        if name not in offsets:
+            delta = now.astimezone(schedule.zone(name)).utcoffset()
+            offsets[name] = int(delta.total_seconds() // 60) if delta is not None else None
+        return offsets[name]
+
     candidates = []
-    for row in await pairing_db.eligible_members(db, guild_id):
-        if row["paused_until"] and date.fromisoformat(row["paused_until"]) > round_day:
-            continue
-        if row["skip_week"] == week or is_away(row, present):
-            continue
-        # A round a member sat out counts as one they took part in, so whether a block made them sit out
-        # never changes when they are due next (which a moderator could otherwise read from a preview).
-        taken_part = [
-            w for w in (last_paired.get(row["user_id"]), row["last_sat_out_week"]) if w and w < week
-        ]
-        last = max(taken_part) if taken_part else None
-        if not is_due(row["frequency"], week_ordinal(last) if last else None, this_week):
-            continue
-        offset = None
-        if row["timezone"]:
-            delta = now.astimezone(schedule.zone(row["timezone"])).utcoffset()
-            offset = int(delta.total_seconds() // 60) if delta is not None else None
-        candidates.append(
-            Candidate(
-                row["user_id"],
-                offset,
-                frozenset(i for i in row["interests"].split(",") if i),
-                week_ordinal(row["last_sat_out_week"]) if row["last_sat_out_week"] else -1,
+    async with db.snapshot() as conn:
+        for row in await pairing_db.eligible_members(conn, guild_id):
+            user_id, timezone, interests, frequency, paused_until, skip_week, sat_out, paired, departed = row
+            if paused_until and date.fromisoformat(paused_until) > round_day:
+                continue
+            if skip_week == week:
+                continue
+            if (user_id not in present) if present is not None else departed is not None:
+                continue
+            # A round a member sat out counts as one they took part in, so whether a block made them sit
+            # out never changes when they are due next (which a moderator could otherwise read from a preview).
+            taken_part = [w for w in (paired, sat_out) if w and w < week]
+            last = max(taken_part) if taken_part else None
+            if not is_due(frequency, ordinal(last) if last else None, this_week):
+                continue
+            interest_set = interest_sets.get(interests)
+            if interest_set is None:
+                interest_set = interest_sets[interests] = frozenset(i for i in interests.split(",") if i)
+            candidates.append(
+                Candidate(
+                    user_id,
+                    offset_of(timezone) if timezone else None,
+                    interest_set,
+                    ordinal(sat_out) if sat_out else -1,
+                )
             )
-        )
-    since = schedule.shift_week(week, -HISTORY_WEEKS, settings.slot.tz)
-    grouped: dict[int, tuple[str, list[int]]] = {}
-    for iso_week, group_id, user_id in await pairing_db.history(db, guild_id, since):
-        grouped.setdefault(group_id, (iso_week, []))[1].append(user_id)
-    last_met: dict[tuple[int, int], int] = {}
-    for iso_week, members in grouped.values():
-        ordinal = week_ordinal(iso_week)
-        for i, a in enumerate(members):
-            for b in members[i + 1 :]:
-                key = pair_key(a, b)
-                if last_met.get(key, -1) < ordinal:
-                    last_met[key] = ordinal
-    block_pairs = frozenset(pair_key(a, b) for a, b in await pairing_db.blocks(db, guild_id))
+        # One row per pair that met in the last year, week by week; each row is already the pair's key, so
+        # pages go into the engine's dict without Python code per row.
+        weeks = [schedule.shift_week(week, -back, settings.slot.tz) for back in range(HISTORY_WEEKS + 1)]
+        last_met: dict[tuple[int, int], int] = {}
+        async for met, page in pairing_db.pair_history_pages(conn, guild_id, weeks):
+            last_met.update(zip(page, repeat(ordinal(met))))
+        block_pairs = frozenset(pair_key(a, b) for a, b in await pairing_db.blocks(conn, guild_id))
     return RoundInput(candidates, last_met, block_pairs, seed, settings.group_size, settings.odd_policy)
 
 
@@ -183,7 +193,10 @@ async def create_round(
     if not force and settings.slot.due(now) is None:
         return RoundOutcome("not_due", week)
     existing = await pairing_db.round_for_week(db, guild_id, week)
-    if existing is not None:
+    if existing is not None and not existing["saved"]:
+        # Saving it was interrupted (the bot stopped mid-way): nothing was delivered, make it again.
+        await pairing_db.discard_unsaved_round(db, guild_id, existing["id"], week)
+    elif existing is not None:
         return RoundOutcome("already", week, existing["id"])
     chosen_seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
     present = await check_presence(db, guild_id, presence, now, save=True)
@@ -193,23 +206,64 @@ async def create_round(
     # The engine is CPU work: keep it off the event loop.
     result = await asyncio.to_thread(plan_round, data)
     post = await prompt_db.post_for_week(db, guild_id, week)
-    async with db.transaction() as conn:
-        round_id = await pairing_db.insert_round(
-            conn, guild_id, week, chosen_seed, post["prompt_id"] if post else None, result.groups, now
-        )
-        if round_id is None:
-            return RoundOutcome("already", week)
-        await round_repair.set_entered(conn, round_id, len(data.members))
-        for group in result.groups:
-            for user_id in group:
-                await events.record(
-                    conn, guild_id, user_id, "paired", week, now, round_id=round_id, group_size=len(group)
-                )
-        await pairing_db.mark_sat_out(conn, guild_id, result.sat_out, week)
+    round_id = await save_round(
+        db, guild_id, week, chosen_seed, post["prompt_id"] if post else None, result, now, len(data.members)
+    )
+    if round_id is None:
+        return RoundOutcome("already", week)
     log.info(
         "made the round for %s: %d groups, %d sitting out", week, len(result.groups), len(result.sat_out)
     )
     return RoundOutcome("created", week, round_id, result)
+
+
+async def save_round(
+    db: Database,
+    guild_id: int,
+    week: str,
+    seed: int,
+    prompt_id: int | None,
+    result: RoundPlan,
+    now: datetime,
+    entered: int | None = None,
+) -> int | None:
+    """Save the round in short transactions of at most `SAVE_ROWS` rows, so other commands get the write lock
+    in between: the groups, then each table's rows in that table's index order (each index page is then
+    written about once). It becomes deliverable (saved) in the last one. None when the week has a round."""
+    groups = result.groups
+    async with db.transaction() as conn:
+        round_id = await pairing_db.claim_round(
+            conn, guild_id, week, seed, prompt_id, groups, now, saved=False
+        )
+        if round_id is None:
+            return None
+    group_ids: dict[int, int] = {}
+    for start in range(0, len(groups), SAVE_ROWS):
+        async with db.transaction() as conn:
+            count = min(SAVE_ROWS, len(groups) - start)
+            group_ids.update(await pairing_db.insert_group_rows(conn, guild_id, round_id, start + 1, count))
+        await asyncio.sleep(0)
+    rows = pairing_db.round_rows(guild_id, week, group_ids, 1, groups)
+    stamp = now.isoformat()
+    size_of = {u: len(g) for g in groups for u in g}
+    paired = [(guild_id, u, "paired", week, round_id, size_of[u], stamp) for u in sorted(size_of)]
+    for table, kind in ((rows.members, "members"), (rows.pairs, "pairs"), (rows.last_paired, "last_paired")):
+        for start in range(0, len(table), SAVE_ROWS):
+            async with db.transaction() as conn:
+                await pairing_db.write_round_rows(conn, **{kind: table[start : start + SAVE_ROWS]})
+            await asyncio.sleep(0)
+    for start in range(0, len(paired), SAVE_ROWS):
+        async with db.transaction() as conn:
+            await events.record_rows(conn, paired[start : start + SAVE_ROWS])
+        await asyncio.sleep(0)
+    async with db.transaction() as conn:
+        await pairing_db.mark_sat_out(conn, guild_id, result.sat_out, week)
+        # The round's member count is everyone entered (grouped or sitting out), so /stats never shows
+        # how many a block left out.
+        entered_count = entered if entered is not None else sum(map(len, groups)) + len(result.sat_out)
+        await round_repair.set_entered(conn, round_id, entered_count)
+        await pairing_db.finish_round(conn, round_id)
+    return round_id
 
 
 @dataclass(frozen=True)
@@ -237,7 +291,13 @@ class Opened:
 
 
 OpenGroup = Callable[[GroupToOpen], Awaitable[Opened]]
-FindThread = Callable[[int, str], Awaitable[int | None]]
+FindThreads = Callable[[int], Awaitable[dict[str, int]]]
+
+# Groups in flight at once: enough to keep the thread-creation bucket busy across a network round trip;
+# the HTTP client keeps the total under Discord's global limit and each bucket under its own.
+DELIVERY_CONCURRENCY = 8
+SAVE_EVERY = 25  # opened threads recorded per write transaction
+SAVE_ROWS = 5000  # rows per write transaction when a round is saved
 
 
 @dataclass(frozen=True)
@@ -266,10 +326,21 @@ async def pair_starter(db: Database, guild_id: int, prompt_id: int | None, iso_w
 
 
 async def deliver_round(
-    db: Database, guild_id: int, round_id: int, open_group: OpenGroup, find_thread: FindThread, now: datetime
+    db: Database,
+    guild_id: int,
+    round_id: int,
+    open_group: OpenGroup,
+    find_threads: FindThreads | None,
+    now: datetime,
+    *,
+    concurrency: int = DELIVERY_CONCURRENCY,
 ) -> str:
-    """Open a private thread for each group that has none yet. Resumable: a group whose thread id is stored
-    is skipped, and a thread opened just before a crash is found by its name and adopted, not opened twice.
+    """Open a private thread for each group that has none yet, a bounded number of groups at a time.
+
+    Resumable: a group whose thread id is stored is skipped. When resuming (`find_threads` given), the
+    threads already in the channel are listed once, and one opened just before a crash (found by its name)
+    is adopted, not opened twice. Thread ids are saved in batches; a crash loses at most a batch of ids,
+    and those threads are adopted on resume.
 
     Returns 'delivered', or 'stopped' when Discord refused (the problem is recorded; the rest waits)."""
     settings = await pairing_settings(db, guild_id)
@@ -280,42 +351,82 @@ async def deliver_round(
     # Whatever changed since the round was saved (blocks, leaves, pauses, exclusions, erasure) is honoured.
     recheck = (guild_id, round_id, round_row["iso_week"], settings.slot)
     await revalidation.recheck_round(db, *recheck, settings.group_size, settings.odd_policy)
-    for group in await _groups_to_open(db, round_id):
-        members = await pairing_db.group_member_ids(db, group["id"])
-        if not members:
-            continue  # emptied when the round was checked again
-        if not await revalidation.group_still_valid(db, guild_id, members, *recheck[2:]):
-            if await revalidation.recheck_round(db, *recheck, settings.group_size, settings.odd_policy):
-                return await deliver_round(db, guild_id, round_id, open_group, find_thread, now)
-            continue
-        item = GroupToOpen(
-            guild_id,
-            settings.channel_id,
-            group["id"],
-            group["position"],
-            round_row["iso_week"],
-            members,
-            starter.text,
-            opener=starter.opener,
-            prompt_note=starter.note,
-        )
-        try:
-            adopted = await find_thread(settings.channel_id, item.thread_name)
+    # A group emptied when the round was checked again has nobody to introduce.
+    todo = [(g, pos, members) for g, pos, members in await pairing_db.groups_to_open(db, round_id) if members]
+    existing: dict[str, int] = {}
+    if todo and find_threads is not None:
+        existing = await find_threads(settings.channel_id)
+    items = iter(
+        [
+            GroupToOpen(
+                guild_id,
+                settings.channel_id,
+                group_id,
+                position,
+                round_row["iso_week"],
+                members,
+                starter.text,
+                opener=starter.opener,
+                prompt_note=starter.note,
+            )
+            for group_id, position, members in todo
+        ]
+    )
+    opened_batch: list[tuple[int, int, list[int]]] = []
+    problems: list[DeliveryProblem] = []
+    stale: list[GroupToOpen] = []
+
+    async def save() -> None:
+        batch = opened_batch[:]
+        opened_batch.clear()
+        if batch:
+            await pairing_db.save_threads(db, batch, now)
+
+    async def deliver_some() -> None:
+        for item in items:  # the workers share one iterator: each group is taken once
+            if problems or stale:
+                return
+            if not await revalidation.group_still_valid(db, guild_id, item.member_ids, *recheck[2:]):
+                stale.append(item)  # something changed while delivering: re-check before going on
+                return
+            adopted = existing.get(item.thread_name)
             if adopted is not None:
                 item = replace(item, existing_thread_id=adopted)
-            opened = await open_group(item)
-        except DeliveryProblem as problem:
-            if await guild_db.set_problem(db, guild_id, "pairing", str(problem)):
-                log.warning("round delivery stopped in a server: %s", problem)
+            try:
+                opened = await open_group(item)
+            except DeliveryProblem as problem:
+                problems.append(problem)
+                return
+            opened_batch.append((item.group_id, opened.thread_id, []))
+            if len(opened_batch) >= SAVE_EVERY:
+                await save()
+
+    while True:
+        stale.clear()
+        try:
+            async with asyncio.TaskGroup() as workers:
+                for _ in range(max(1, min(concurrency, len(todo)))):
+                    workers.create_task(deliver_some())
+        except BaseExceptionGroup as failure:
+            # One worker's error as a sequential delivery would raise it (a Discord 5xx, say), so callers
+            # and the scheduler's outage handling see the error itself, not a group of them.
+            raise failure.exceptions[0] from None
+        finally:
+            await save()
+        if problems:
+            if await guild_db.set_problem(db, guild_id, "pairing", str(problems[0])):
+                log.warning("round delivery stopped in a server: %s", problems[0])
             return "stopped"
-        await pairing_db.set_thread(db, group["id"], opened.thread_id)
+        if not stale:
+            break
+        if await revalidation.recheck_round(db, *recheck, settings.group_size, settings.odd_policy):
+            return await deliver_round(
+                db, guild_id, round_id, open_group, find_threads, now, concurrency=concurrency
+            )
+        # Nothing could be repaired: those groups stay unopened, the rest go on.
     await pairing_db.set_round_status(db, round_id, "delivered")
     await guild_db.set_problem(db, guild_id, "pairing", None)
     return "delivered"
-
-
-async def _groups_to_open(db: Database, round_id: int) -> list:
-    return [g for g in await pairing_db.groups_of_round(db, round_id) if g["thread_id"] is None]
 
 
 async def record_checkin(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,6 +36,7 @@ async def export_member(db: Database, guild_id: int, user_id: int, now: datetime
             "last_sat_out_week": row["last_sat_out_week"],
             # Set when a check before a round did not find them in the server; cleared when they are back.
             "not_found_in_server_since": row["departed_at"],
+            "last_paired_week": row["last_paired_week"],
             "joined_at": row["joined_at"],
             "updated_at": row["updated_at"],
             "suggestions": suggestions,
@@ -121,6 +123,7 @@ async def forget_member(db: Database, guild_id: int, user_id: int, now: datetime
 async def purge_expired(db: Database, now: datetime) -> tuple[int, int]:
     """Apply each server's retention: events and pairing rounds older than it are deleted."""
     total_events = total_rounds = 0
+    started = time.perf_counter()
     for row in await privacy_db.all_guild_retention(db):
         cutoff = now - timedelta(weeks=row["retention_weeks"])
         cutoff_week = schedule.week_key(cutoff, schedule.zone(row["timezone"]))
@@ -132,7 +135,12 @@ async def purge_expired(db: Database, now: datetime) -> tuple[int, int]:
     # Daily, whatever was removed: also empties the WAL of an erasure whose own checkpoint was blocked.
     await db.checkpoint()
     if total_events or total_rounds:
-        log.info("retention purge removed %d events and %d rounds", total_events, total_rounds)
+        log.info(
+            "retention purge removed %d events and %d rounds in %.1f s",
+            total_events,
+            total_rounds,
+            time.perf_counter() - started,
+        )
     return total_events, total_rounds
 
 

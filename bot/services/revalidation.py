@@ -65,7 +65,7 @@ async def group_still_valid(
 ) -> bool:
     """The cheap check made right before one group's thread is opened (delivery can take minutes)."""
     round_day = slot.in_week(iso_week).astimezone(slot.tz).date().isoformat()
-    async with db.transaction() as conn:
-        allowed = await repair_db.pairable_now(conn, guild_id, members, iso_week, round_day)
-        blocked = await repair_db.blocks_among(conn, guild_id, members)
+    # Two one-step reads: no write transaction per group, so delivery holds no lock for its checks.
+    allowed = await repair_db.pairable_now(db.conn, guild_id, members, iso_week, round_day)
+    blocked = await repair_db.blocks_among(db.conn, guild_id, members)
     return len(members) >= 2 and allowed == set(members) and not blocked

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from datetime import timedelta
@@ -166,8 +167,21 @@ async def test_cancel_forget_changes_nothing(fake, server):
     assert (await my_data(fake, g, ana))["member"] is not None
 
 
-async def test_retention_purge_deletes_old_events_and_rounds(fake, runner, server, clock):
+async def test_retention_purge_deletes_old_events_and_rounds(fake, runner, server, clock, caplog, request):
+    import logging
+
     g, mod, people = server["guild"], server["mod"], server["members"]
+    purge_done = asyncio.Event()
+
+    class PurgeDone(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.getMessage().startswith("retention purge removed"):
+                purge_done.set()
+
+    caplog.set_level(logging.INFO, logger="bot.services.privacy")
+    watcher = PurgeDone()
+    logging.getLogger("bot.services.privacy").addHandler(watcher)
+    request.addfinalizer(lambda: logging.getLogger("bot.services.privacy").removeHandler(watcher))
     for member in people[:2]:
         await ask(fake, g, member, "exchange join")
     await ask(fake, g, mod, "setup pairing", {"channel": server["pairs"], "day": "friday", "time": "18:00"})
@@ -178,7 +192,8 @@ async def test_retention_purge_deletes_old_events_and_rounds(fake, runner, serve
     )
     await runner.stop()
     clock.moment += timedelta(weeks=5)
-    await runner.start()  # the daily purge also runs once at start
+    await runner.start()  # the daily purge also runs once at start, in short chunks
+    await asyncio.wait_for(purge_done.wait(), 10)
     await ask(fake, g, people[0], "exchange pause", {"weeks": 1})  # a fresh event, kept
 
     async def purged():

@@ -106,8 +106,8 @@ class Opener:
         self.opened.append(list(item.member_ids))
         return pairing.Opened(next(self.threads))
 
-    async def find_thread(self, channel_id: int, name: str) -> int | None:
-        return None
+    async def find_threads(self, channel_id: int) -> dict[str, int]:
+        return {}
 
 
 async def _forbidden_now(db) -> tuple[set[int], set[tuple[int, int]]]:
@@ -143,7 +143,7 @@ async def _play(events: list[tuple[str, int, int, int]], members: int, size: int
                     before = len(opener.opened)
                     allowed, blocked = await _forbidden_now(db)
                     await pairing.deliver_round(
-                        db, GUILD, outcome.round_id, opener.open_group, opener.find_thread, NOW
+                        db, GUILD, outcome.round_id, opener.open_group, opener.find_threads, NOW
                     )
                     for group in opener.opened[before:]:
                         assert len(group) >= 2
@@ -212,7 +212,7 @@ def test_a_block_placed_after_the_round_was_saved_keeps_the_two_apart():
                 opener = Opener()
                 opener.budget = 9
                 status = await pairing.deliver_round(
-                    db, GUILD, outcome.round_id, opener.open_group, opener.find_thread, NOW
+                    db, GUILD, outcome.round_id, opener.open_group, opener.find_threads, NOW
                 )
                 assert status == "delivered"
                 assert len(opener.opened) == 2 and all(len(g) == 2 for g in opener.opened)

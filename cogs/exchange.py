@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import io
 import time
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.db import guilds as guild_db
 from bot.db import pairing as pairing_db
-from bot.domain import schedule
+from bot.domain import meeting, schedule
 from bot.domain.themes import shipped_themes
 from bot.errors import UserError
 from bot.services import membership, pairing, privacy
-from cogs.common import NO_MENTIONS, RateLimiter, interests_choices, thread_link, timezone_choices
+from cogs.common import (
+    NO_MENTIONS,
+    RateLimiter,
+    circle_choices,
+    interests_choices,
+    thread_link,
+    timezone_choices,
+)
 from cogs.views import ConfirmView
 
 if TYPE_CHECKING:
@@ -43,11 +50,15 @@ def describe_member(view: membership.MemberView) -> list[str]:
         f"- Timezone: {view.timezone or 'not set (times are shown in the server timezone)'}",
         f"- Interests: {describe_interests(view.interests)}",
         f"- Frequency: {view.frequency}",
+        "- Circles: "
+        + (", ".join(view.circles) if view.circles else "none chosen")
+        + " (only you see this: never your partners, nor the moderators)",
     ]
     if view.paused_until:
-        lines.append(f"- Paused until {view.paused_until.isoformat()}")
+        why = " (after three rounds without a check-in answer)" if view.quiet_paused else ""
+        lines.append(f"- Paused until {view.paused_until.isoformat()}{why}: `/exchange resume` ends it early")
     if view.skip_week:
-        lines.append(f"- Sitting out the round of week {view.skip_week}")
+        lines.append("- Sitting out the next round")
     return lines
 
 
@@ -72,8 +83,9 @@ class Exchange(
         timezone="Your IANA timezone, such as Asia/Seoul, so times are shown in your local time",
         interests="Themes you would like to talk about, separated by commas",
         frequency="How often you would like to be paired (default weekly)",
+        circles="Optional, private: the server's circles you belong to, separated by commas (or none)",
     )
-    @app_commands.autocomplete(timezone=timezone_choices, interests=interests_choices)
+    @app_commands.autocomplete(timezone=timezone_choices, interests=interests_choices, circles=circle_choices)
     @app_commands.choices(frequency=FREQUENCY_CHOICES)
     async def join(
         self,
@@ -81,6 +93,7 @@ class Exchange(
         timezone: str | None = None,
         interests: str | None = None,
         frequency: app_commands.Choice[str] | None = None,
+        circles: str | None = None,
     ) -> None:
         assert interaction.guild_id is not None
         self._check_toggle(interaction)
@@ -92,6 +105,7 @@ class Exchange(
             interests=interests,
             frequency=frequency.value if frequency else None,
             now=self.bot.now(),
+            circles=circles,
         )
         head = (
             "You're in! You will be paired with other members for a private conversation."
@@ -106,6 +120,8 @@ class Exchange(
                 "What Bridges stores about you in this server: your Discord user id, the settings above, "
                 "who you blocked, your pairings and check-in answers, and participation events (joined, "
                 "paired, met, replied to the weekly prompt). Never message contents.",
+                "Your partners see your local time and the interests you share with them; your circles are "
+                "shown to nobody but you.",
                 "Stop any time with `/exchange leave`; erase everything with `/exchange forget`.",
             ]
         )
@@ -159,8 +175,9 @@ class Exchange(
         if upcoming is None:
             lines.append("- Next round: not scheduled yet (moderators use `/setup pairing`)")
         else:
-            tz = schedule.zone(view.timezone or await guild_db.timezone_of(self.bot.db, guild_id))
-            lines.append(f"- Next round: {schedule.fmt_local(upcoming, tz)}")
+            lines.append(
+                f"- Next round: {meeting.discord_time(upcoming, 'F')} ({meeting.discord_time(upcoming, 'R')})"
+            )
         rounds = await pairing_db.member_rounds(self.bot.db, guild_id, interaction.user.id)
         settings = await pairing.pairing_settings(self.bot.db, guild_id)
         if rounds and settings and rounds[0]["iso_week"] == schedule.week_key(now, settings.slot.tz):
@@ -198,9 +215,10 @@ class Exchange(
         guild_id = interaction.guild_id or 0
         week = await pairing.next_round_week(self.bot.db, guild_id, self.bot.now())
         await membership.skip(self.bot.db, guild_id, interaction.user.id, week, now=self.bot.now())
+        when = await pairing.round_time(self.bot.db, guild_id, week)
+        which = f"the round on {meeting.discord_time(when, 'F')}" if when else "the next round"
         await interaction.response.send_message(
-            f"You will sit out the round of week {week}; after that you are paired as usual. "
-            "`/exchange resume` undoes it.",
+            f"You will sit out {which}; after that you are paired as usual. `/exchange resume` undoes it.",
             ephemeral=True,
         )
 
@@ -241,8 +259,9 @@ class Exchange(
             lines = [f"**Your rounds** ({len(rows)}):"]
             for row in rows[:20]:
                 left = ", you left the pairing" if row["left_at"] else ""
+                when = meeting.discord_time(datetime.fromisoformat(row["made_at"]), "D")
                 lines.append(
-                    f"- {row['iso_week']}: with {describe_others(row['others'])}: {answers[row['checkin']]}{left}"
+                    f"- {when}: with {describe_others(row['others'])}: {answers[row['checkin']]}{left}"
                 )
             text = "\n".join(lines)
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)

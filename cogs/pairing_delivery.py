@@ -15,9 +15,10 @@ from discord.ext import commands
 
 from bot.db import guilds as guild_db
 from bot.db import pairing as pairing_db
-from bot.domain import schedule
+from bot.domain import meeting
 from bot.errors import DeliveryProblem
 from bot.services import pairing
+from cogs import pair_intro
 from cogs.common import NO_MENTIONS, thread_link
 from cogs.errors import report_error
 from cogs.scheduler import Scheduler
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LABELS = {
+    "starter": "Another starter",
     "met": "We met",
     "not_yet": "Not yet",
     "cant_make_it": "Can't make it",
@@ -35,6 +37,7 @@ LABELS = {
     "report": "Report to moderators",
 }
 STYLES = {
+    "starter": discord.ButtonStyle.primary,
     "met": discord.ButtonStyle.success,
     "not_yet": discord.ButtonStyle.secondary,
     "cant_make_it": discord.ButtonStyle.secondary,
@@ -144,7 +147,25 @@ class PairingDelivery(commands.Cog):
         if outcome.plan is not None:
             for user_id in outcome.plan.sat_out:
                 await self.tell_sat_out(user_id, guild_id)
+        await self.tell_quiet_paused(outcome.quiet_paused, guild_id)
         return status
+
+    async def tell_quiet_paused(self, user_ids: tuple[int, ...], guild_id: int) -> None:
+        """A private note to members paused after three rounds without a check-in answer."""
+        guild = self.bot.get_guild(guild_id)
+        name = guild.name if guild else "the server"
+        for user_id in user_ids:
+            try:
+                channel = await self.bot.create_dm(discord.Object(id=user_id))
+                await channel.send(
+                    f"Hi! Your last {pairing.QUIET_ROUNDS} Bridges rounds in {name} went without an answer to the "
+                    "check-in, so I have paused your pairing for now: nobody is waiting on you. Whenever you "
+                    "like, `/exchange resume` in the server brings you back into the next round (or "
+                    "`/exchange leave` stops pairing altogether). No hard feelings either way.",
+                    allowed_mentions=NO_MENTIONS,
+                )
+            except discord.HTTPException:
+                log.info("could not tell a member about their pause (direct messages closed)")
 
     async def tell_sat_out(self, user_id: int, guild_id: int) -> None:
         guild = self.bot.get_guild(guild_id)
@@ -201,8 +222,8 @@ class PairingDelivery(commands.Cog):
                     auto_archive_duration=10080,
                 )
             intro = await thread.send(  # type: ignore[union-attr]
-                self.introduction(item),
-                view=pair_view(item.group_id, ("leave", "report")),
+                pair_intro.introduction(item),
+                view=pair_view(item.group_id, ("starter", "leave", "report")),
                 allowed_mentions=mentions_for(item.member_ids),
             )
         except discord.Forbidden as exc:
@@ -224,33 +245,13 @@ class PairingDelivery(commands.Cog):
             )
         return pairing.Opened(thread.id, departed)
 
-    @staticmethod
-    def introduction(item: pairing.GroupToOpen) -> str:
-        names = (
-            " and ".join(f"<@{u}>" for u in item.member_ids)
-            if len(item.member_ids) < 3
-            else (", ".join(f"<@{u}>" for u in item.member_ids[:-1]) + f" and <@{item.member_ids[-1]}>")
-        )
-        lines = [
-            f"Welcome, {names}! You are in a group together for this week's Bridges round.",
-            "This is a private thread for your group (server moderators can see private threads too).",
-        ]
-        if item.prompt_text:
-            lines += ["", "**A starter from this week's prompt:**", f"> {item.prompt_text}"]
-        lines += [
-            "",
-            "Say hello and find a time to talk: here, by voice, or however suits you. Mid-week I will ask how it went.",
-            "If anything feels wrong, press **Report to moderators**: only the moderators are told.",
-        ]
-        return "\n".join(lines)[:2000]
-
     async def side_jobs(self, guild_id: int) -> None:
-        notice_week, groups = await pairing.side_jobs_due(self.bot.db, guild_id, self.bot.now())
+        jobs = await pairing.side_jobs_due(self.bot.db, guild_id, self.bot.now())
         settings = await pairing.pairing_settings(self.bot.db, guild_id)
         if settings is None:
             return
-        if notice_week is not None:
-            when = schedule.fmt_local(settings.slot.in_week(notice_week), settings.slot.tz)
+        if jobs.notice_week is not None:
+            when = meeting.discord_time(settings.slot.in_week(jobs.notice_week), "F")
             try:
                 channel = await self._pairing_channel(settings.channel_id)
                 await channel.send(
@@ -260,7 +261,7 @@ class PairingDelivery(commands.Cog):
                 )
             except (discord.HTTPException, DeliveryProblem) as exc:
                 log.warning("could not post the pre-round notice: %s", exc)
-        for group in groups:
+        for group in jobs.checkins:
             try:
                 thread = self.bot.get_channel(group["thread_id"]) or await self.bot.fetch_channel(
                     group["thread_id"]
@@ -273,6 +274,19 @@ class PairingDelivery(commands.Cog):
                 await pairing_db.set_checkin_message(self.bot.db, group["id"], message.id)
             except discord.HTTPException as exc:
                 log.warning("could not send a check-in: %s", exc)
+        for group in jobs.reminders:
+            try:
+                thread = self.bot.get_channel(group["thread_id"]) or await self.bot.fetch_channel(
+                    group["thread_id"]
+                )
+                await thread.send(  # type: ignore[union-attr]
+                    "A gentle nudge before the week ends: did you get a chance to talk? Whatever happened, one "
+                    "press below helps the program, and it is fine if it did not work out this time.",
+                    view=pair_view(group["id"], ("met", "not_yet", "cant_make_it")),
+                    allowed_mentions=NO_MENTIONS,
+                )
+            except discord.HTTPException as exc:
+                log.warning("could not send a check-in reminder: %s", exc)
 
     # ----------------------------------------------------------------------------- buttons
 
@@ -293,6 +307,23 @@ class PairingDelivery(commands.Cog):
                     await interaction.channel.remove_user(interaction.user)
                 except discord.HTTPException:
                     log.info("could not remove a member from a pairing thread")
+        elif action == "starter":
+            starter = await pairing.another_starter(self.bot.db, guild_id, group_id, interaction.user.id, now)
+            if starter.wait is not None:
+                minutes = max(1, round(starter.wait.total_seconds() / 60))
+                await interaction.response.send_message(
+                    f"A new starter was shown a moment ago: try again in {minutes} minutes.", ephemeral=True
+                )
+            elif starter.text is None:
+                await interaction.response.send_message(
+                    "This theme has no other prompt yet. Moderators can add some with `/prompts add`.",
+                    ephemeral=True,
+                )
+            else:
+                size = len(await pairing.group_members(self.bot.db, group_id))
+                await interaction.response.send_message(
+                    pair_intro.another_starter_text(starter.text, size), allowed_mentions=NO_MENTIONS
+                )
         elif action == "report":
             await pairing.own_group(self.bot.db, guild_id, group_id, interaction.user.id)
             await interaction.response.send_modal(ReportModal(self, group_id))
@@ -320,7 +351,7 @@ class PairingDelivery(commands.Cog):
             else:
                 channel = await self._pairing_channel(settings["pairing_channel_id"])
                 thread = await channel.create_thread(
-                    name=f"Report · week {group['iso_week'].split('-W')[1]}",
+                    name=f"Report · {self.bot.now():%d %b}",
                     type=discord.ChannelType.private_thread,
                     invitable=False,
                 )

@@ -10,6 +10,7 @@ from discord import app_commands
 from bot.db import guilds as guild_db
 from bot.domain import schedule
 from bot.errors import UserError
+from bot.services import circles as circle_service
 from bot.services import privacy
 from cogs.common import NO_MENTIONS, WEEKDAY_CHOICES, ModeratorCog, timezone_choices
 from cogs.scheduler import PROMPT_PERMISSIONS, Scheduler, missing_permissions, permission_names
@@ -120,6 +121,7 @@ class Setup(
         group_size="Members per group, 2 to 4 (default 2)",
         odd_policy="When the count does not divide evenly: make a trio (default) or let someone sit out",
         report_channel="Optional: a moderators-only channel for reports from pairs (default: a private thread)",
+        mix="across: prefer groups from different circles (default when circles exist); any: ignore circles",
     )
     @app_commands.choices(
         day=WEEKDAY_CHOICES,
@@ -128,6 +130,10 @@ class Setup(
             app_commands.Choice(
                 name="sit_out: someone sits out (a different person each time)", value="sit_out"
             ),
+        ],
+        mix=[
+            app_commands.Choice(name="across: prefer members of different circles", value="across"),
+            app_commands.Choice(name="any: circles do not matter", value="any"),
         ],
     )
     async def pairing(
@@ -139,6 +145,7 @@ class Setup(
         group_size: app_commands.Range[int, 2, 4] = 2,
         odd_policy: app_commands.Choice[str] | None = None,
         report_channel: discord.TextChannel | None = None,
+        mix: app_commands.Choice[str] | None = None,
     ) -> None:
         assert interaction.guild_id is not None
         weekday = schedule.parse_day(day.value)
@@ -164,7 +171,10 @@ class Setup(
             "report_channel_id",
             report_channel.id if report_channel else None,
         )
+        if mix is not None:
+            await guild_db.set_value(self.bot.db, interaction.guild_id, "pairing_mix", mix.value)
         reports = report_channel.mention if report_channel else "a private thread for moderators"
+        mix_line = await self._mix_line(interaction.guild_id)
         await self._confirm_schedule(
             interaction,
             "pairing",
@@ -174,7 +184,52 @@ class Setup(
                 f"Rounds will run every {day.name} at {at:%H:%M} ({tz}) with groups of {group_size} "
                 f"(odd count: {policy}); each group gets a private thread in {channel.mention}.",
                 f"Reports from pairs go to {reports}.",
+                mix_line,
             ],
+        )
+
+    async def _mix_line(self, guild_id: int) -> str:
+        row = await guild_db.get(self.bot.db, guild_id)
+        names = [c.name for c in await circle_service.server_circles(self.bot.db, guild_id)]
+        stored = row["pairing_mix"] if row else None
+        if not names:
+            later = " once circles are set up" if stored == "across" else ""
+            return f"Mix: any (no circles; `/setup circles` adds them){later}."
+        if circle_service.effective_mix(stored, True) == "across":
+            return "Mix: across: groups prefer members of different circles, never at the cost of a block or a repeat."
+        return "Mix: any: circles do not change who meets whom."
+
+    @app_commands.command(name="circles", description="The circles members may choose from (privately)")
+    @app_commands.describe(
+        names="2-8 names of 1-40 characters, separated by commas; 'Old -> New' renames; 'none' turns circles off"
+    )
+    async def circles(self, interaction: discord.Interaction, names: str) -> None:
+        assert interaction.guild_id is not None
+        change = await circle_service.set_circles(self.bot.db, interaction.guild_id, names, self.bot.now())
+        if not change.circles:
+            lines = ["Circles are off: members are paired without them."]
+            if change.removed:
+                lines.append("Members' choices of the old circles are erased.")
+        else:
+            lines = [
+                "Circles members may choose with `/exchange join circles:`: "
+                + ", ".join(c.name for c in change.circles)
+            ]
+            for old, new in change.renamed:
+                lines.append(f"Renamed {old} to {new}: members who chose it keep it.")
+            if change.removed:
+                lines.append(
+                    "Removed: "
+                    + ", ".join(change.removed)
+                    + ". Members who chose a removed circle no longer have it."
+                )
+            lines.append(
+                "Who chose which circle is shown to nobody but each member themselves: not in `/setup show`, "
+                "not in `/stats`, not in pair threads."
+            )
+        lines.append(await self._mix_line(interaction.guild_id))
+        await interaction.response.send_message(
+            "\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS
         )
 
     async def _earlier_problems(self, row) -> list[str]:
@@ -245,6 +300,14 @@ class Setup(
             )
         if row["pairing_problem"]:
             lines.append(f"**Pairing problem:** {row['pairing_problem']}")
+        circle_names = [
+            c.name for c in await circle_service.server_circles(self.bot.db, interaction.guild_id)
+        ]
+        lines.append(
+            f"**Circles:** {', '.join(circle_names) if circle_names else 'none (use `/setup circles`)'}"
+        )
+        mix_line = await self._mix_line(interaction.guild_id)
+        lines.append(f"**Pairing mix:** {mix_line.removeprefix('Mix: ')}")
         role = f"<@&{row['moderator_role_id']}>" if row["moderator_role_id"] else "none (Manage Server only)"
         lines.append(f"**Moderator role:** {role}")
         if row["report_channel_id"]:

@@ -45,7 +45,7 @@ async def set_pairing_schedule(
 
 
 async def set_value(db: Database, guild_id: int, column: str, value: object) -> None:
-    if column not in {"moderator_role_id", "report_channel_id", "retention_weeks", "timezone"}:
+    if column not in {"moderator_role_id", "report_channel_id", "retention_weeks", "timezone", "pairing_mix"}:
         raise ValueError(column)
     await db.execute(f"UPDATE guild_settings SET {column} = ? WHERE guild_id = ?", (value, guild_id))
 

@@ -73,3 +73,14 @@ async def set_skip(db: Database, guild_id: int, user_id: int, week: str | None, 
             (week, now.isoformat(), guild_id, user_id),
         )
         return cursor.rowcount > 0
+
+
+async def set_quiet_pause(
+    conn: aiosqlite.Connection, guild_id: int, user_id: int, until: str, now: datetime
+) -> None:
+    """Pause a member who stopped answering; rounds before now no longer count toward another such pause."""
+    await conn.execute(
+        "UPDATE members SET paused_until = ?, quiet_paused_at = ?, updated_at = ? "
+        "WHERE guild_id = ? AND user_id = ? AND status = 'active'",
+        (until, now.isoformat(), now.isoformat(), guild_id, user_id),
+    )

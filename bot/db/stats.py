@@ -37,3 +37,14 @@ async def round_figures(db: Database, guild_id: int, weeks: list[str]) -> dict[s
         [guild_id, *weeks],
     )
     return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+async def circle_mixing(db: Database, guild_id: int, weeks: list[str]) -> dict[str, tuple[int, int | None]]:
+    """{week: (groups in the round, groups that mixed circles or None when circles were not in use)}."""
+    marks = ",".join("?" for _ in weeks)
+    rows = await db.fetchall(
+        f"SELECT r.iso_week, (SELECT count(*) FROM groups g WHERE g.round_id = r.id), r.cross_circle_groups "
+        f"FROM rounds r WHERE r.guild_id = ? AND r.iso_week IN ({marks})",
+        [guild_id, *weeks],
+    )
+    return {r[0]: (r[1], r[2]) for r in rows}

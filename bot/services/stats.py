@@ -23,10 +23,24 @@ class WeekFigures:
     groups_met: int
     answered: int
     prompt_participants: int
+    groups: int = 0
+    cross_circle_groups: int | None = None  # None: the server had no circles that week
 
     @property
     def response_rate(self) -> float | None:
         return self.answered / self.paired if self.paired else None
+
+
+def cross_circle_share(row: WeekFigures) -> str:
+    """The share of the week's groups that mixed circles, never by circle. Masked when it rests on fewer than
+    3 groups, or when either side (groups that mixed, groups that did not) has 1 or 2 groups."""
+    cross = row.cross_circle_groups
+    if cross is None or row.groups == 0:
+        return "-"
+    same = row.groups - cross
+    if 0 < row.opted_in < SMALL or row.groups < SMALL or 0 < cross < SMALL or 0 < same < SMALL:
+        return f"<{SMALL}"
+    return f"{cross / row.groups:.0%}"
 
 
 def masked(value: int, week_small: bool) -> str:
@@ -50,7 +64,7 @@ def shown(row: WeekFigures) -> dict[str, str]:
         if rate is None
         else (f"<{SMALL}" if small or row.paired < SMALL else f"{rate:.0%}"),
         "prompt_participants": masked(row.prompt_participants, small),
-    }
+    } | ({} if row.cross_circle_groups is None else {"cross_circle_share": cross_circle_share(row)})
 
 
 async def weekly(db: Database, guild_id: int, weeks: int, now: datetime) -> list[WeekFigures]:
@@ -59,6 +73,7 @@ async def weekly(db: Database, guild_id: int, weeks: int, now: datetime) -> list
     keys = [schedule.shift_week(current, -i, tz) for i in range(weeks - 1, -1, -1)]
     prompt_people = await stats_db.event_counts(db, guild_id, keys, "prompt_reply")
     rounds = await stats_db.round_figures(db, guild_id, keys)
+    mixing = await stats_db.circle_mixing(db, guild_id, keys)
     joined, left = await stats_db.joins_and_leaves_by_day(db, guild_id)
     result = []
     for key in keys:
@@ -70,16 +85,27 @@ async def weekly(db: Database, guild_id: int, weeks: int, now: datetime) -> list
             n for day, n in left.items() if day < limit
         )
         members_in_groups, answered, met = rounds.get(key, (0, 0, 0))
-        result.append(WeekFigures(key, opted, members_in_groups, met, answered, prompt_people.get(key, 0)))
+        groups, cross = mixing.get(key, (0, None))
+        result.append(
+            WeekFigures(
+                key, opted, members_in_groups, met, answered, prompt_people.get(key, 0), groups, cross
+            )
+        )
     return result
 
 
 COLUMNS = ("week", "opted_in", "paired", "groups_met", "checkin_response_rate", "prompt_participants")
+CIRCLE_COLUMN = "cross_circle_share"
+
+
+def uses_circles(rows: list[WeekFigures]) -> bool:
+    return any(r.cross_circle_groups is not None for r in rows)
 
 
 def to_csv(rows: list[WeekFigures]) -> bytes:
     out = io.StringIO(newline="")
-    writer = csv.DictWriter(out, fieldnames=COLUMNS)
+    columns = (*COLUMNS, CIRCLE_COLUMN) if uses_circles(rows) else COLUMNS
+    writer = csv.DictWriter(out, fieldnames=columns, restval="-")
     writer.writeheader()
     for row in rows:
         writer.writerow(shown(row))
@@ -87,12 +113,16 @@ def to_csv(rows: list[WeekFigures]) -> bytes:
 
 
 def summary(rows: list[WeekFigures]) -> str:
-    lines = ["week | opted in | paired | groups met | check-in answers | prompt thread"]
+    circles = uses_circles(rows)
+    lines = [
+        "week | opted in | paired | groups met | check-in answers | prompt thread"
+        + (" | groups across circles" if circles else "")
+    ]
     for row in rows:
         s = shown(row)
         lines.append(
             f"{s['week']} | {s['opted_in']} | {s['paired']} | {s['groups_met']} | {s['checkin_response_rate']} | "
-            f"{s['prompt_participants']}"
+            f"{s['prompt_participants']}" + (f" | {s.get(CIRCLE_COLUMN, '-')}" if circles else "")
         )
     return "\n".join(lines)
 

@@ -12,6 +12,7 @@ import pytest
 from bot.config import ConfigError, JsonFormatter, load_settings
 from bot.db import guilds as guild_db
 from bot.db import open_database
+from bot.db.connection import latest_version
 from bot.services import membership
 from bot.services.operations import KEEP_BACKUPS, health_line, rotate_backup
 
@@ -29,7 +30,7 @@ async def test_daily_backups_keep_the_newest_seven(tmp_path):
         assert len(names) == KEEP_BACKUPS
         assert names[0] == "bridges-2026-11-21.sqlite3" and names[-1] == "bridges-2026-11-27.sqlite3"
         copy = await open_database(tmp_path / "backups" / names[-1])
-        assert await copy.schema_version() == 1
+        assert await copy.schema_version() == latest_version()
         await copy.close()
     finally:
         await db.close()

@@ -30,13 +30,13 @@ async def replace(
     Circles not kept are deleted, and with them every member's choice of them."""
     kept_ids = [cid for cid, _ in keep]
     async with db.transaction() as conn:
-        marks = ",".join("?" for _ in kept_ids) or "NULL"
+        marks = ",".join("?" for _ in kept_ids)
         await conn.execute(
             f"DELETE FROM circles WHERE guild_id = ? AND id NOT IN ({marks})", (guild_id, *kept_ids)
         )
         # Two steps, so swapping two names never trips the unique name index half-way.
         for cid, _ in keep:
-            await conn.execute("UPDATE circles SET name = ? WHERE id = ?", (f"\x00{cid}", cid))
+            await conn.execute("UPDATE circles SET name = ? WHERE id = ?", (f"\u2060{cid}", cid))
         for position, (cid, name) in enumerate(keep):
             await conn.execute(
                 "UPDATE circles SET name = ?, position = ? WHERE id = ? AND guild_id = ?",

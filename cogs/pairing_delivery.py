@@ -131,6 +131,7 @@ class PairingDelivery(commands.Cog):
         outcome = await pairing.create_round(self.bot.db, guild_id, self.bot.now())
         if outcome.status == "created":
             await self.deliver(guild_id, outcome)
+        await self.tell_quiet_paused(outcome.quiet_paused, guild_id)
         await self.side_jobs(guild_id)
 
     async def resume_rounds(self, guild_id: int) -> None:
@@ -147,7 +148,6 @@ class PairingDelivery(commands.Cog):
         if outcome.plan is not None:
             for user_id in outcome.plan.sat_out:
                 await self.tell_sat_out(user_id, guild_id)
-        await self.tell_quiet_paused(outcome.quiet_paused, guild_id)
         return status
 
     async def tell_quiet_paused(self, user_ids: tuple[int, ...], guild_id: int) -> None:

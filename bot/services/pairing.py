@@ -215,6 +215,10 @@ class GroupToOpen:
         day = (self.made_at or schedule.week_start(self.iso_week, tz)).astimezone(tz)
         return f"Bridges · {day:%d %b} · group {self.position}"
 
+    @property
+    def legacy_thread_name(self) -> str:
+        return f"Bridges · week {self.iso_week.split('-W')[1]} · group {self.position}"
+
 
 @dataclass(frozen=True)
 class Opened:
@@ -271,6 +275,8 @@ async def deliver_round(
         )
         try:
             adopted = await find_thread(settings.channel_id, item.thread_name)
+            if adopted is None:  # opened by a version that named threads by week number
+                adopted = await find_thread(settings.channel_id, item.legacy_thread_name)
             if adopted is not None:
                 item = replace(item, existing_thread_id=adopted)
             opened = await open_group(item)

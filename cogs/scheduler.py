@@ -161,7 +161,7 @@ class Scheduler(commands.Cog):
             ) from exc
         try:
             thread = await message.create_thread(
-                name=f"{item.theme.name} · {week_label(item.iso_week).lower()}"[:100]
+                name=f"{item.theme.name} · {week_label(item.iso_week).replace('Week', 'week', 1)}"[:100]
             )
         except discord.HTTPException as exc:
             if not isinstance(exc, discord.Forbidden):

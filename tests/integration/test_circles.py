@@ -235,3 +235,16 @@ async def test_a_members_circles_reach_nobody_else(fake, runner, server, clock, 
     assert not any(name in logged for name in secret)
     for person in people:
         assert str(person.id) not in logged
+
+
+async def test_mix_across_pairs_members_of_different_circles(fake, runner, server):
+    """Needs the engine's cross-circle score: eight members, four in each circle, ids interleaved so that
+    pairing by id order would keep circles together; across, every pair mixes circles."""
+    g, mod, people = server["guild"], server["mod"], server["members"]
+    await ask(fake, g, mod, "setup circles", {"names": "Quokka, Zephyr"})
+    for i, member in enumerate(people):
+        await ask(fake, g, member, "exchange join", {"circles": "Quokka" if i // 2 % 2 else "Zephyr"})
+    await ask(fake, g, mod, "setup pairing", {"channel": server["pairs"], "day": "friday", "time": "18:00"})
+    await ask(fake, g, mod, "pairing run-now")
+    row = await runner.bot.db.fetchone("SELECT cross_circle_groups FROM rounds")
+    assert row[0] == 4

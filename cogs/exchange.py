@@ -11,7 +11,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.db import pairing as pairing_db
 from bot.domain import meeting, schedule
 from bot.domain.themes import shipped_themes
 from bot.errors import UserError
@@ -178,7 +177,7 @@ class Exchange(
             lines.append(
                 f"- Next round: {meeting.discord_time(upcoming, 'F')} ({meeting.discord_time(upcoming, 'R')})"
             )
-        rounds = await pairing_db.member_rounds(self.bot.db, guild_id, interaction.user.id)
+        rounds = await pairing.member_rounds(self.bot.db, guild_id, interaction.user.id)
         settings = await pairing.pairing_settings(self.bot.db, guild_id)
         if rounds and settings and rounds[0]["iso_week"] == schedule.week_key(now, settings.slot.tz):
             current = rounds[0]
@@ -246,7 +245,7 @@ class Exchange(
 
     @app_commands.command(name="history", description="Your past rounds: when, with whom, and your check-in")
     async def history(self, interaction: discord.Interaction) -> None:
-        rows = await pairing_db.member_rounds(self.bot.db, interaction.guild_id or 0, interaction.user.id)
+        rows = await pairing.member_rounds(self.bot.db, interaction.guild_id or 0, interaction.user.id)
         if not rows:
             text = "You have no rounds yet."
         else:

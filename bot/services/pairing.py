@@ -449,3 +449,8 @@ async def round_time(db: Database, guild_id: int, week: str) -> datetime | None:
         return datetime.fromisoformat(existing["created_at"])
     settings = await pairing_settings(db, guild_id)
     return settings.slot.in_week(week) if settings else None
+
+
+async def member_rounds(db: Database, guild_id: int, user_id: int) -> list:
+    """The member's own groups, newest first (for their status and history only)."""
+    return await pairing_db.member_rounds(db, guild_id, user_id)

@@ -41,6 +41,7 @@ class PairingSettings:
     group_size: int
     odd_policy: str
     mix: str = "any"  # what the engine is asked for: across only when the server has circles
+    has_circles: bool = False
 
 
 async def pairing_settings(db: Database, guild_id: int) -> PairingSettings | None:
@@ -51,7 +52,9 @@ async def pairing_settings(db: Database, guild_id: int) -> PairingSettings | Non
     slot = schedule.WeeklySlot(row["pairing_day"], schedule.parse_time(row["pairing_time"]), tz)
     has_circles = bool(await circle_service.server_circles(db, guild_id))
     mix = circle_service.effective_mix(row["pairing_mix"], has_circles)
-    return PairingSettings(row["pairing_channel_id"], slot, row["group_size"], row["odd_policy"], mix)
+    return PairingSettings(
+        row["pairing_channel_id"], slot, row["group_size"], row["odd_policy"], mix, has_circles
+    )
 
 
 async def round_input(
@@ -142,7 +145,7 @@ async def create_round(
     # The engine is CPU work: keep it off the event loop.
     result = await asyncio.to_thread(plan_round, data)
     cross = None
-    if settings.mix == "across" or any(m.circles for m in data.members):
+    if settings.has_circles:
         cross = circle_service.mixes_circles(result.groups, {m.id: m.circles for m in data.members})
     post = await prompt_db.post_for_week(db, guild_id, week)
     async with db.transaction() as conn:

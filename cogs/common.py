@@ -105,6 +105,27 @@ async def interests_choices(_: discord.Interaction, current: str) -> list[app_co
     return choices[:25]
 
 
+async def circle_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """Complete the last item of a comma-separated list of the server's circles (names only)."""
+    from bot.services.circles import server_circles
+
+    circles = await server_circles(bot_of(interaction).db, interaction.guild_id or 0)
+    done, _, last = current.rpartition(",")
+    chosen = [part.strip() for part in done.split(",") if part.strip()]
+    taken = {c.lower() for c in chosen}
+    prefix = ", ".join(chosen)
+    needle = last.strip().lower()
+    choices = []
+    for circle in circles:
+        if circle.name.lower() in taken or (needle and needle not in circle.name.lower()):
+            continue
+        value = f"{prefix}, {circle.name}" if prefix else circle.name
+        choices.append(app_commands.Choice(name=value[:100], value=value[:100]))
+    if not chosen and (not needle or "none".startswith(needle)):
+        choices.append(app_commands.Choice(name="none (no circle)", value="none"))
+    return choices[:25]
+
+
 async def ensure_moderator(interaction: discord.Interaction) -> None:
     """Run-time check beside default_member_permissions (which server admins can override)."""
     member = interaction.user

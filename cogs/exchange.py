@@ -5,17 +5,26 @@ from __future__ import annotations
 import io
 import logging
 import time
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.domain import schedule
+from bot.domain import meeting, schedule
 from bot.domain.themes import shipped_themes
 from bot.errors import UserError
 from bot.services import membership, pairing, privacy, program
-from cogs.common import NO_MENTIONS, RateLimiter, interests_choices, reply, thread_link, timezone_choices
+from cogs.common import (
+    NO_MENTIONS,
+    RateLimiter,
+    circle_choices,
+    interests_choices,
+    reply,
+    thread_link,
+    timezone_choices,
+)
 from cogs.views import ConfirmView
 
 if TYPE_CHECKING:
@@ -44,11 +53,15 @@ def describe_member(view: membership.MemberView) -> list[str]:
         f"- Timezone: {view.timezone or 'not set (times are shown in the server timezone)'}",
         f"- Interests: {describe_interests(view.interests)}",
         f"- Frequency: {view.frequency}",
+        "- Circles: "
+        + (", ".join(view.circles) if view.circles else "none chosen")
+        + " (only you see this: never your partners, nor the moderators)",
     ]
     if view.paused_until:
-        lines.append(f"- Paused until {view.paused_until.isoformat()}")
+        why = " (after three rounds without a check-in answer)" if view.quiet_paused else ""
+        lines.append(f"- Paused until {view.paused_until.isoformat()}{why}: `/exchange resume` ends it early")
     if view.skip_week:
-        lines.append(f"- Sitting out the round of week {view.skip_week}")
+        lines.append("- Sitting out the next round")
     return lines
 
 
@@ -65,6 +78,8 @@ def join_reply(view: membership.MemberView, newly: bool) -> str:
             *describe_member(view),
             "",
             f"What Bridges stores about you in this server: {privacy.STORED_WHEN_JOINED}.",
+            "Your partners see your local time and the interests you share with them; your circles are "
+            "shown to nobody but you.",
             "Set your timezone and interests with `/exchange join`; stop any time with `/exchange leave`; "
             "erase everything with `/exchange forget`.",
         ]
@@ -107,8 +122,9 @@ class Exchange(
         timezone="Your IANA timezone, such as Asia/Seoul, so times are shown in your local time",
         interests="Themes you would like to talk about, separated by commas",
         frequency="How often you would like to be paired (default weekly)",
+        circles="Optional, private: the server's circles you belong to, separated by commas (or none)",
     )
-    @app_commands.autocomplete(timezone=timezone_choices, interests=interests_choices)
+    @app_commands.autocomplete(timezone=timezone_choices, interests=interests_choices, circles=circle_choices)
     @app_commands.choices(frequency=FREQUENCY_CHOICES)
     async def join(
         self,
@@ -116,6 +132,7 @@ class Exchange(
         timezone: str | None = None,
         interests: str | None = None,
         frequency: app_commands.Choice[str] | None = None,
+        circles: str | None = None,
     ) -> None:
         assert interaction.guild_id is not None
         self._check_limit(self.join_limit, interaction)
@@ -127,6 +144,7 @@ class Exchange(
             interests=interests,
             frequency=frequency.value if frequency else None,
             now=self.bot.now(),
+            circles=circles,
         )
         text = join_reply(view, newly)
         await reply(interaction, text, ephemeral=True, allowed_mentions=NO_MENTIONS)
@@ -243,10 +261,11 @@ class Exchange(
         guild_id = interaction.guild_id or 0
         week = await pairing.next_round_week(self.bot.db, guild_id, self.bot.now())
         await membership.skip(self.bot.db, guild_id, interaction.user.id, week, now=self.bot.now())
+        when = await pairing.round_time(self.bot.db, guild_id, week)
+        which = f"the round on {meeting.discord_time(when, 'F')}" if when else "the next round"
         await reply(
             interaction,
-            f"You will sit out the round of week {week}; after that you are paired as usual. "
-            "`/exchange resume` undoes it.",
+            f"You will sit out {which}; after that you are paired as usual. `/exchange resume` undoes it.",
             ephemeral=True,
         )
 
@@ -294,8 +313,9 @@ class Exchange(
             lines = [f"**Your rounds** ({len(rows)}):"]
             for row in rows[:20]:
                 left = ", you left the pairing" if row["left_at"] else ""
+                when = meeting.discord_time(datetime.fromisoformat(row["made_at"]), "D")
                 lines.append(
-                    f"- {row['iso_week']}: with {describe_others(row['others'])}: {answers[row['checkin']]}{left}"
+                    f"- {when}: with {describe_others(row['others'])}: {answers[row['checkin']]}{left}"
                 )
             text = "\n".join(lines)
         await reply(interaction, text, ephemeral=True, allowed_mentions=NO_MENTIONS)

@@ -70,6 +70,7 @@ class Pairing(ModeratorCog, group_name="pairing", group_description="Moderators:
                 status = await delivery.deliver(guild_id, outcome)
             elif outcome.status == "already":
                 await delivery.resume_rounds(guild_id)
+            await delivery.tell_quiet_paused(outcome.quiet_paused, guild_id)
         if outcome.status == "created":
             assert outcome.plan is not None
             settings = await pairing.pairing_settings(self.bot.db, guild_id)

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from bot.domain import schedule
+from bot.domain import meeting
 from bot.errors import DeliveryProblem
 from bot.services import pairing, program
+from cogs import pair_intro
 from cogs.common import NO_MENTIONS, reply, report_channel_problem, thread_link
 from cogs.errors import report_error
 from cogs.scheduler import Scheduler
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 MEMBER_QUERY_BATCH = 100
 
 LABELS = {
+    "starter": "Another starter",
     "met": "We met",
     "not_yet": "Not yet",
     "cant_make_it": "Can't make it",
@@ -36,6 +38,7 @@ LABELS = {
     "report": "Report to moderators",
 }
 STYLES = {
+    "starter": discord.ButtonStyle.primary,
     "met": discord.ButtonStyle.success,
     "not_yet": discord.ButtonStyle.secondary,
     "cant_make_it": discord.ButtonStyle.secondary,
@@ -133,6 +136,7 @@ class PairingDelivery(commands.Cog):
         )
         if outcome.status == "created":
             await self.deliver(guild_id, outcome)
+        await self.tell_quiet_paused(outcome.quiet_paused, guild_id)
 
     def presence_check(self, guild_id: int) -> pairing.PresenceCheck:
         async def check(user_ids: list[int]) -> set[int] | None:
@@ -177,6 +181,23 @@ class PairingDelivery(commands.Cog):
             for user_id in outcome.plan.sat_out:
                 await self.tell_sat_out(user_id, guild_id)
         return status
+
+    async def tell_quiet_paused(self, user_ids: tuple[int, ...], guild_id: int) -> None:
+        """A private note to members paused after three rounds without a check-in answer."""
+        guild = self.bot.get_guild(guild_id)
+        name = guild.name if guild else "the server"
+        for user_id in user_ids:
+            try:
+                channel = await self.bot.create_dm(discord.Object(id=user_id))
+                await channel.send(
+                    f"Hi! Your last {pairing.QUIET_ROUNDS} Bridges rounds in {name} went without an answer to the "
+                    "check-in, so I have paused your pairing for now: nobody is waiting on you. Whenever you "
+                    "like, `/exchange resume` in the server brings you back into the next round (or "
+                    "`/exchange leave` stops pairing altogether). No hard feelings either way.",
+                    allowed_mentions=NO_MENTIONS,
+                )
+            except discord.HTTPException:
+                log.info("could not tell a member about their pause (direct messages closed)")
 
     async def tell_sat_out(self, user_id: int, guild_id: int) -> None:
         guild = self.bot.get_guild(guild_id)
@@ -234,8 +255,8 @@ class PairingDelivery(commands.Cog):
                 )
             # The mention adds each member to the private thread (they can all view the pairing channel).
             await thread.send(  # type: ignore[union-attr]
-                self.introduction(item),
-                view=pair_view(item.group_id, ("leave", "report")),
+                pair_intro.introduction(item),
+                view=pair_view(item.group_id, ("starter", "leave", "report")),
                 allowed_mentions=mentions_for(item.member_ids),
             )
         except discord.Forbidden as exc:
@@ -249,34 +270,6 @@ class PairingDelivery(commands.Cog):
             ) from exc
         return pairing.Opened(thread.id)
 
-    @staticmethod
-    def introduction(item: pairing.GroupToOpen) -> str:
-        names = (
-            " and ".join(f"<@{u}>" for u in item.member_ids)
-            if len(item.member_ids) < 3
-            else (", ".join(f"<@{u}>" for u in item.member_ids[:-1]) + f" and <@{item.member_ids[-1]}>")
-        )
-        lines = [
-            f"Welcome, {names}! You are in a group together for this week's Bridges round.",
-            "This is a private thread for your group (server moderators can see private threads too).",
-        ]
-        if item.opener:
-            lines += ["", "**To begin, something light:**", f"> {item.opener}"]
-        if item.prompt_text:
-            note = f" (content note: {item.prompt_note})" if item.prompt_note else ""
-            heading = (
-                "And when you are ready, this week's prompt"
-                if item.opener
-                else "A starter from this week's prompt"
-            )
-            lines += ["", f"**{heading}:**{note}", f"> {item.prompt_text}"]
-        lines += [
-            "",
-            "Say hello and find a time to talk: here, by voice, or however suits you. Mid-week I will ask how it went.",
-            "If anything feels wrong, press **Report to moderators**: only the moderators are told.",
-        ]
-        return "\n".join(lines)[:2000]
-
     async def side_jobs(self, guild_id: int) -> None:
         """The pre-round notice and the mid-week check-in, each once, retried by the scheduler until done."""
         if await program.break_of(self.bot.db, guild_id, "pairing", self.bot.now()):
@@ -285,11 +278,12 @@ class PairingDelivery(commands.Cog):
         await pairing.checkins_if_due(
             self.bot.db, guild_id, self.bot.now(), self.send_checkin, self.find_checkin
         )
+        await pairing.reminders_if_due(self.bot.db, guild_id, self.bot.now(), self.send_reminder)
 
     @staticmethod
     def notice_text(notice: pairing.Notice) -> str:
         return (
-            f"The next pairing round is on {schedule.fmt_local(notice.round_at, notice.tz)}. Need a week off? "
+            f"The next pairing round is on {meeting.discord_time(notice.round_at, 'F')}. Need a week off? "
             "`/exchange skip` sits out just that round, and `/exchange pause` takes a longer break."
         )
 
@@ -341,6 +335,18 @@ class PairingDelivery(commands.Cog):
             return None
         return None
 
+    async def send_reminder(self, thread_id: int, group_id: int) -> None:
+        try:
+            thread = await self._thread(thread_id)
+            await thread.send(
+                "A gentle nudge before the week ends: did you get a chance to talk? Whatever happened, one "
+                "press below helps the program, and it is fine if it did not work out this time.",
+                view=pair_view(group_id, ("met", "not_yet", "cant_make_it")),
+                allowed_mentions=NO_MENTIONS,
+            )
+        except (discord.Forbidden, discord.NotFound) as exc:
+            log.info("a group's thread cannot take its reminder (HTTP %s)", exc.status)
+
     # ----------------------------------------------------------------------------- buttons
 
     async def on_button(self, interaction: discord.Interaction, action: str, group_id: int) -> None:
@@ -350,6 +356,25 @@ class PairingDelivery(commands.Cog):
             # A modal must be the first answer, so nothing is read before it: whether the person belongs to
             # the group is checked when the report is submitted.
             await interaction.response.send_modal(ReportModal(self, group_id))
+            return
+        if action == "starter":
+            # Answered directly: the new starter is for the whole group to see (a quick read and one write).
+            starter = await pairing.another_starter(self.bot.db, guild_id, group_id, interaction.user.id, now)
+            if starter.wait is not None:
+                minutes = max(1, round(starter.wait.total_seconds() / 60))
+                await interaction.response.send_message(
+                    f"A new starter was shown a moment ago: try again in {minutes} minutes.", ephemeral=True
+                )
+            elif starter.text is None:
+                await interaction.response.send_message(
+                    "This theme has no other prompt yet. Moderators can add some with `/prompts add`.",
+                    ephemeral=True,
+                )
+            else:
+                size = len(await pairing.group_members(self.bot.db, group_id))
+                await interaction.response.send_message(
+                    pair_intro.another_starter_text(starter.text, size), allowed_mentions=NO_MENTIONS
+                )
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         if action in THANKS:

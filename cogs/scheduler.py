@@ -7,6 +7,7 @@ import logging
 import secrets
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -56,6 +57,13 @@ def missing_permissions(channel: discord.abc.GuildChannel, needed: tuple[str, ..
     return [name for name in needed if not getattr(perms, name)]
 
 
+def week_label(iso_week: str) -> str:
+    """'Week of 16 Nov 2026': the Monday of the ISO week, as people read dates (never '2026-W47')."""
+    year, week = iso_week.split("-W")
+    monday = date.fromisocalendar(int(year), int(week), 1)
+    return f"Week of {monday.day} {monday:%b %Y}"
+
+
 def prompt_embed(item: prompts.PromptToPost) -> discord.Embed:
     heading = item.occasion or "This week's prompt"
     embed = discord.Embed(
@@ -65,7 +73,9 @@ def prompt_embed(item: prompts.PromptToPost) -> discord.Embed:
     )
     if item.content_note:
         embed.add_field(name="Content note", value=f"{item.content_note}"[:1024])
-    embed.set_footer(text=f"Week {item.iso_week} · prompt #{item.prompt_id} · share in the thread below")
+    embed.set_footer(
+        text=f"{week_label(item.iso_week)} · prompt #{item.prompt_id} · share in the thread below"
+    )
     return embed
 
 
@@ -195,9 +205,10 @@ class Scheduler(commands.Cog):
             raise prompts.DeliveryProblem(
                 f"Discord did not accept the post for now (HTTP {exc.status}); it is tried again at the next check"
             ) from exc
-        week_number = item.iso_week.split("-W")[1]
         try:
-            thread = await message.create_thread(name=f"{item.theme.name} · week {week_number}"[:100])
+            thread = await message.create_thread(
+                name=f"{item.theme.name} · {week_label(item.iso_week).replace('Week', 'week', 1)}"[:100]
+            )
         except discord.HTTPException as exc:
             if not isinstance(exc, discord.Forbidden):
                 return prompts.Published(
@@ -221,7 +232,8 @@ class Scheduler(commands.Cog):
                 if message.author.id != self.bot.user.id or not message.embeds:  # type: ignore[union-attr]
                     continue
                 footer = message.embeds[0].footer.text or ""
-                if footer.startswith(f"Week {iso_week} "):
+                # The second form is how posts were labelled before dates replaced week keys.
+                if footer.startswith((f"{week_label(iso_week)} ·", f"Week {iso_week} ")):
                     thread_id = None
                     try:
                         thread_id = (await self.bot.fetch_channel(message.id)).id

@@ -11,6 +11,7 @@ from bot.db import guilds as guild_db
 from bot.domain import schedule
 from bot.errors import UserError
 from bot.services import calendar as calendar_service
+from bot.services import circles as circle_service
 from bot.services import privacy, program
 from cogs.common import (
     NO_MENTIONS,
@@ -150,6 +151,7 @@ class Setup(
                 f"<#{channel_id}>.",
                 f"Reports from pairs go to {reports}.",
                 "Members need View Channel on that channel to open their pair threads.",
+                await self._mix_line(interaction.guild_id),
             ]
         if not changed:
             lines.insert(0, "Nothing was changed (no option given). The current settings:")
@@ -187,6 +189,7 @@ class Setup(
         group_size="Members per group, 2 to 4 (left out: keep the current size; 2 at first)",
         odd_policy="When the count does not divide evenly: make a trio (the default) or let someone sit out",
         report_channel="A channel hidden from @everyone for reports from pairs (left out: keep the current one)",
+        mix="across: prefer groups from different circles (default when circles exist); any: ignore circles",
     )
     @app_commands.choices(
         day=WEEKDAY_CHOICES,
@@ -195,6 +198,10 @@ class Setup(
             app_commands.Choice(
                 name="sit_out: someone sits out (a different person each time)", value="sit_out"
             ),
+        ],
+        mix=[
+            app_commands.Choice(name="across: prefer members of different circles", value="across"),
+            app_commands.Choice(name="any: circles do not matter", value="any"),
         ],
     )
     async def pairing(
@@ -206,6 +213,7 @@ class Setup(
         group_size: app_commands.Range[int, 2, 4] | None = None,
         odd_policy: app_commands.Choice[str] | None = None,
         report_channel: discord.TextChannel | None = None,
+        mix: app_commands.Choice[str] | None = None,
     ) -> None:
         assert interaction.guild_id is not None
         changes: dict[str, object] = {}
@@ -229,6 +237,8 @@ class Setup(
             if problem:
                 raise UserError(f"Reports name the member who made them, so {problem}.")
             changes["report_channel_id"] = report_channel.id
+        if mix is not None:
+            changes["pairing_mix"] = mix.value
         before = await guild_db.get(self.bot.db, interaction.guild_id)
         await program.update_schedule(self.bot.db, interaction.guild_id, self.bot.now(), "pairing", changes)
         await self._confirm_schedule(interaction, "pairing", before, changed=bool(changes))
@@ -314,6 +324,48 @@ class Setup(
         if problem:
             return f"{owner_dm}, not {channel.mention}: {problem}"
         return channel.mention
+
+    async def _mix_line(self, guild_id: int) -> str:
+        row = await guild_db.get(self.bot.db, guild_id)
+        names = [c.name for c in await circle_service.server_circles(self.bot.db, guild_id)]
+        stored = row["pairing_mix"] if row else None
+        if not names:
+            later = " once circles are set up" if stored == "across" else ""
+            return f"Mix: any (no circles; `/setup circles` adds them){later}."
+        if circle_service.effective_mix(stored, True) == "across":
+            return "Mix: across: groups prefer members of different circles, never at the cost of a block or a repeat."
+        return "Mix: any: circles do not change who meets whom."
+
+    @app_commands.command(name="circles", description="The circles members may choose from (privately)")
+    @app_commands.describe(
+        names="2-8 names of 1-40 characters, separated by commas; 'Old -> New' renames; 'none' turns circles off"
+    )
+    async def circles(self, interaction: discord.Interaction, names: str) -> None:
+        assert interaction.guild_id is not None
+        change = await circle_service.set_circles(self.bot.db, interaction.guild_id, names, self.bot.now())
+        if not change.circles:
+            lines = ["Circles are off: members are paired without them."]
+            if change.removed:
+                lines.append("Members' choices of the old circles are erased.")
+        else:
+            lines = [
+                "Circles members may choose with `/exchange join circles:`: "
+                + ", ".join(c.name for c in change.circles)
+            ]
+            for old, new in change.renamed:
+                lines.append(f"Renamed {old} to {new}: members who chose it keep it.")
+            if change.removed:
+                lines.append(
+                    "Removed: "
+                    + ", ".join(change.removed)
+                    + ". Members who chose a removed circle no longer have it."
+                )
+            lines.append(
+                "Who chose which circle is shown to nobody but each member themselves: not in `/setup show`, "
+                "not in `/stats`, not in pair threads."
+            )
+        lines.append(await self._mix_line(interaction.guild_id))
+        await reply(interaction, "\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     async def _earlier_problems(self, row) -> list[str]:
         if row is None:
@@ -427,6 +479,14 @@ class Setup(
             lines.append(f"**Pairing problem:** {row['pairing_problem']}")
         for kind, item in breaks.items():
             lines.append(f"**Break:** {kind} paused until {discord.utils.format_dt(item.until, 'F')} (`/setup resume`)")
+        circle_names = [
+            c.name for c in await circle_service.server_circles(self.bot.db, interaction.guild_id)
+        ]
+        lines.append(
+            f"**Circles:** {', '.join(circle_names) if circle_names else 'none (use `/setup circles`)'}"
+        )
+        mix_line = await self._mix_line(interaction.guild_id)
+        lines.append(f"**Pairing mix:** {mix_line.removeprefix('Mix: ')}")
         role = f"<@&{row['moderator_role_id']}>" if row["moderator_role_id"] else "none (Manage Server only)"
         lines.append(f"**Moderator role:** {role}")
         lines.append(f"**Reports go to:** {self._report_destination(row)}")

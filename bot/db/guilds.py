@@ -64,6 +64,8 @@ SETTING_COLUMNS = frozenset(
         "welcome_channel_id",
         "welcome_message_id",
         "greeted_at",
+        "pairing_mix",
+        "calendar_packs",
     }
 )
 
@@ -94,6 +96,7 @@ async def set_value(db: Database, guild_id: int, column: str, value: object) -> 
         "retention_weeks",
         "timezone",
         "calendar_packs",
+        "pairing_mix",
     }:
         raise ValueError(column)
     await db.execute(f"UPDATE guild_settings SET {column} = ? WHERE guild_id = ?", (value, guild_id))

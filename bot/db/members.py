@@ -106,3 +106,28 @@ async def clear_departed(conn: aiosqlite.Connection, guild_id: int, user_ids: li
         "UPDATE members SET departed_at = NULL WHERE guild_id = ? AND user_id = ? AND departed_at IS NOT NULL",
         [(guild_id, u) for u in user_ids],
     )
+
+
+async def set_quiet_pause(
+    conn: aiosqlite.Connection, guild_id: int, user_id: int, until: str, now: datetime
+) -> None:
+    """Pause a member who stopped answering; rounds before now no longer count toward another such pause."""
+    await conn.execute(
+        "UPDATE members SET paused_until = ?, quiet_paused_at = ?, updated_at = ? "
+        "WHERE guild_id = ? AND user_id = ? AND status = 'active'",
+        (until, now.isoformat(), now.isoformat(), guild_id, user_id),
+    )
+
+
+async def profiles(db: Database, guild_id: int, user_ids: list[int]) -> list[tuple[int, str | None, str]]:
+    """(user id, timezone, interests) of these members, read a few hundred at a time."""
+    found = []
+    for start in range(0, len(user_ids), 500):
+        chunk = user_ids[start : start + 500]
+        marks = ",".join("?" for _ in chunk)
+        rows = await db.fetchall(
+            f"SELECT user_id, timezone, interests FROM members WHERE guild_id = ? AND user_id IN ({marks})",
+            (guild_id, *chunk),
+        )
+        found += [(r[0], r[1], r[2]) for r in rows]
+    return found

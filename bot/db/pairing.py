@@ -390,7 +390,7 @@ async def set_left(conn: aiosqlite.Connection, group_id: int, user_id: int, now:
 async def member_rounds(db: Database, guild_id: int, user_id: int) -> list[sqlite3.Row]:
     """The member's own groups, newest first: week, thread, their check-in and the others in the group."""
     return await db.fetchall(
-        "SELECT r.iso_week, g.id AS group_id, g.thread_id, gm.checkin, gm.left_at, "
+        "SELECT r.iso_week, r.created_at AS made_at, g.id AS group_id, g.thread_id, gm.checkin, gm.left_at, "
         "(SELECT group_concat(coalesce(o.user_id, 0)) FROM group_members o WHERE o.group_id = g.id "
         " AND o.id <> gm.id) AS others "
         "FROM group_members gm JOIN groups g ON g.id = gm.group_id JOIN rounds r ON r.id = g.round_id "
@@ -427,8 +427,76 @@ async def checkins_to_send(db: Database, round_id: int) -> list[sqlite3.Row]:
     )
 
 
+async def claim_job(db: Database, guild_id: int, iso_week: str, job: str, now: datetime) -> bool:
+    """Mark a once-a-week job as done; False if it already was (in this process or another)."""
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "INSERT OR IGNORE INTO weekly_jobs (guild_id, iso_week, job, done_at) VALUES (?, ?, ?, ?)",
+            (guild_id, iso_week, job, now.isoformat()),
+        )
+        return cursor.rowcount > 0
+
+
+async def set_cross_circle_groups(conn: aiosqlite.Connection, round_id: int, count: int | None) -> None:
+    """Keep only how many groups of the round mixed circles (None: circles were not in use)."""
+    await conn.execute("UPDATE rounds SET cross_circle_groups = ? WHERE id = ?", (count, round_id))
+
+
+async def quiet_members(db: Database, guild_id: int, rounds: int, round_day: str) -> list[int]:
+    """Active, unpaused members whose last `rounds` groups (since any earlier quiet pause) all went without
+    an answer from them: no check-in button pressed and the pairing not left."""
+    rows = await db.fetchall(
+        """
+        SELECT user_id FROM (
+            SELECT gm.user_id AS user_id,
+                   (gm.checkin IS NOT NULL OR gm.left_at IS NOT NULL) AS answered,
+                   row_number() OVER (PARTITION BY gm.user_id ORDER BY r.iso_week DESC) AS recent
+            FROM group_members gm
+            JOIN groups g ON g.id = gm.group_id
+            JOIN rounds r ON r.id = g.round_id
+            JOIN members m ON m.guild_id = gm.guild_id AND m.user_id = gm.user_id
+            WHERE gm.guild_id = ? AND m.status = 'active'
+              AND (m.paused_until IS NULL OR m.paused_until <= ?)
+              AND (m.quiet_paused_at IS NULL OR r.created_at > m.quiet_paused_at)
+        )
+        WHERE recent <= ?
+        GROUP BY user_id
+        HAVING count(*) = ? AND sum(answered) = 0
+        ORDER BY user_id
+        """,
+        (guild_id, round_day, rounds, rounds),
+    )
+    return [r[0] for r in rows]
+
+
+async def silent_groups(db: Database, round_id: int) -> list[sqlite3.Row]:
+    """Groups of a round with a thread where nobody still in the group answered the check-in."""
+    return await db.fetchall(
+        "SELECT g.* FROM groups g WHERE g.round_id = ? AND g.thread_id IS NOT NULL AND NOT EXISTS "
+        "(SELECT 1 FROM group_members gm WHERE gm.group_id = g.id AND gm.checkin IS NOT NULL) ORDER BY g.position",
+        (round_id,),
+    )
+
+
 async def set_checkin_status(db: Database, group_id: int, status: str, message_id: int | None = None) -> None:
     await db.execute(
         "UPDATE groups SET checkin_status = ?, checkin_message_id = coalesce(?, checkin_message_id) WHERE id = ?",
         (status, message_id, group_id),
     )
+
+
+async def next_starter(db: Database, group_id: int, not_before: str, now: datetime) -> int | None:
+    """Count one more "Another starter" for the group, unless one was shown after `not_before`.
+
+    Returns how many were shown before this one, or None when it is too soon (rate limit, kept across restarts)."""
+    async with db.transaction() as conn:
+        row = await (
+            await conn.execute("SELECT starters_shown, starter_at FROM groups WHERE id = ?", (group_id,))
+        ).fetchone()
+        if row is None or (row["starter_at"] is not None and row["starter_at"] > not_before):
+            return None
+        await conn.execute(
+            "UPDATE groups SET starters_shown = starters_shown + 1, starter_at = ? WHERE id = ?",
+            (now.isoformat(), group_id),
+        )
+        return int(row["starters_shown"])

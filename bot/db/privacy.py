@@ -48,6 +48,9 @@ async def forget(db: Database, guild_id: int, user_id: int) -> None:
         for (group_id,) in answered:
             await pairing.set_checkin(conn, group_id, user_id, None)  # keeps the round's counters right
         await conn.execute("DELETE FROM members WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
+        await conn.execute(
+            "DELETE FROM member_circles WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+        )
         await conn.execute("DELETE FROM blocks WHERE guild_id = ? AND blocker_id = ?", (guild_id, user_id))
         await conn.execute(
             "DELETE FROM pair_history WHERE guild_id = ? AND (user_a = ? OR user_b = ?)",

@@ -375,3 +375,20 @@ async def week_of_thread(db: Database, guild_id: int, thread_id: int) -> str | N
         "SELECT iso_week FROM prompt_posts WHERE guild_id = ? AND thread_id = ?", (guild_id, thread_id)
     )
     return row["iso_week"] if row else None
+
+
+async def theme_name(db: Database, guild_id: int, slug: str) -> str | None:
+    row = await db.fetchone("SELECT name FROM themes WHERE guild_id = ? AND slug = ?", (guild_id, slug))
+    return row["name"] if row else None
+
+
+async def active_in_theme(db: Database, guild_id: int, theme: str | None) -> list[sqlite3.Row]:
+    """Active prompts of one theme (of every theme when None), oldest first."""
+    if theme is None:
+        return await db.fetchall(
+            "SELECT id, text FROM prompts WHERE guild_id = ? AND status = 'active' ORDER BY id", (guild_id,)
+        )
+    return await db.fetchall(
+        "SELECT id, text FROM prompts WHERE guild_id = ? AND status = 'active' AND theme = ? ORDER BY id",
+        (guild_id, theme),
+    )

@@ -64,3 +64,14 @@ async def publish(
             "prompt_participants, frozen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [(guild_id, *f, now) for f in figures],
         )
+
+
+async def circle_mixing(db: Database, guild_id: int, weeks: list[str]) -> dict[str, tuple[int, int | None]]:
+    """{week: (groups in the round, groups that mixed circles or None when circles were not in use)}."""
+    marks = ",".join("?" for _ in weeks)
+    rows = await db.fetchall(
+        f"SELECT r.iso_week, (SELECT count(*) FROM groups g WHERE g.round_id = r.id), r.cross_circle_groups "
+        f"FROM rounds r WHERE r.guild_id = ? AND r.iso_week IN ({marks})",
+        [guild_id, *weeks],
+    )
+    return {r[0]: (r[1], r[2]) for r in rows}

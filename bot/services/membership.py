@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bot.db import Database, events, members
+from bot.db import circles as circle_db
 from bot.db import guilds as guild_db
 from bot.domain import schedule
 from bot.domain.text import echo
 from bot.domain.themes import parse_interests
 from bot.errors import UserError
+from bot.services import circles as circle_service
 from bot.services import stats
 
 FREQUENCIES = ("weekly", "biweekly", "monthly")
@@ -27,6 +29,8 @@ class MemberView:
     frequency: str
     paused_until: date | None
     skip_week: str | None
+    circles: tuple[str, ...] = ()
+    quiet_paused: bool = False
 
 
 async def join(
@@ -38,8 +42,11 @@ async def join(
     interests: str | None,
     frequency: str | None,
     now: datetime,
+    circles: str | None = None,
 ) -> tuple[MemberView, bool]:
-    """Opt in, or update preferences; returns the member's view and whether this was a new opt-in."""
+    """Opt in, or update preferences; returns the member's view and whether this was a new opt-in.
+
+    `circles` (names, or `none`) replaces the member's circles; None leaves them as they were."""
     if timezone:
         timezone = schedule.canonical_timezone(timezone)
     chosen = parse_interests(interests)
@@ -47,6 +54,10 @@ async def join(
     if freq is not None and freq not in FREQUENCIES:
         raise UserError(f"`{echo(frequency)}` is not a frequency: use weekly, biweekly or monthly.")
     await guild_db.ensure(db, guild_id, now)
+    circle_ids = None
+    if circles is not None:
+        available = await circle_service.server_circles(db, guild_id)
+        circle_ids = circle_service.parse_member_choice(circles, available)
     tz = schedule.zone(await guild_db.timezone_of(db, guild_id))
     before = await members.get(db, guild_id, user_id)
     newly = before is None or before["status"] != "active"
@@ -57,6 +68,8 @@ async def join(
         await members.upsert_active(
             conn, guild_id, user_id, timezone=timezone, interests=",".join(chosen), frequency=freq, now=now
         )
+        if circle_ids is not None:
+            await circle_db.set_for_member(conn, guild_id, user_id, circle_ids)
         if newly:
             await events.record(conn, guild_id, user_id, "joined", schedule.week_key(now, tz), now)
     view = await status(db, guild_id, user_id)
@@ -85,6 +98,8 @@ async def status(db: Database, guild_id: int, user_id: int) -> MemberView:
         frequency=row["frequency"],
         paused_until=date.fromisoformat(row["paused_until"]) if row["paused_until"] else None,
         skip_week=row["skip_week"],
+        circles=tuple(await circle_service.member_circle_names(db, guild_id, user_id)),
+        quiet_paused=bool(row["quiet_paused_at"]) and bool(row["paused_until"]),
     )
 
 

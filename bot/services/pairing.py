@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from itertools import repeat
 from zoneinfo import ZoneInfo
 
-from bot.db import Database, events, round_repair
+from bot.db import Database, events, members, round_repair
 from bot.db import guilds as guild_db
 from bot.db import members as member_db
 from bot.db import pairing as pairing_db
@@ -19,6 +19,7 @@ from bot.db import prompts as prompt_db
 from bot.domain import schedule
 from bot.domain.pairing import Candidate, RoundInput, RoundPlan, is_due, pair_key, plan_round
 from bot.errors import DeliveryProblem, UserError
+from bot.services import circles as circle_service
 from bot.services import revalidation
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,9 @@ log = logging.getLogger(__name__)
 HISTORY_WEEKS = 52
 CHECKIN_AFTER = timedelta(days=3)
 NOTICE_BEFORE = timedelta(days=1)
+REMINDER_AFTER = timedelta(days=5)  # near the round's week end, for groups that left the check-in unanswered
+QUIET_ROUNDS = 3  # rounds in a row without a check-in answer before a member is paused
+QUIET_PAUSE = timedelta(weeks=12)
 CHECKIN_ANSWERS = ("met", "not_yet", "cant_make_it")
 
 
@@ -40,6 +44,8 @@ class PairingSettings:
     slot: schedule.WeeklySlot
     group_size: int
     odd_policy: str
+    mix: str = "any"  # what the engine is asked for: across only when the server has circles
+    has_circles: bool = False
 
 
 async def pairing_settings(db: Database, guild_id: int) -> PairingSettings | None:
@@ -48,7 +54,11 @@ async def pairing_settings(db: Database, guild_id: int) -> PairingSettings | Non
         return None
     tz = schedule.zone(row["timezone"])
     slot = schedule.WeeklySlot(row["pairing_day"], schedule.parse_time(row["pairing_time"]), tz)
-    return PairingSettings(row["pairing_channel_id"], slot, row["group_size"], row["odd_policy"])
+    has_circles = bool(await circle_service.server_circles(db, guild_id))
+    mix = circle_service.effective_mix(row["pairing_mix"], has_circles)
+    return PairingSettings(
+        row["pairing_channel_id"], slot, row["group_size"], row["odd_policy"], mix, has_circles
+    )
 
 
 # Which of these members are still in the server: their ids, or None when it could not be found out.
@@ -116,6 +126,7 @@ async def round_input(
             offsets[name] = int(delta.total_seconds() // 60) if delta is not None else None
         return offsets[name]
 
+    chosen_circles = await circle_service.circle_map(db, guild_id)
     candidates = []
     async with db.snapshot() as conn:
         for row in await pairing_db.eligible_members(conn, guild_id):
@@ -141,6 +152,7 @@ async def round_input(
                     offset_of(timezone) if timezone else None,
                     interest_set,
                     ordinal(sat_out) if sat_out else -1,
+                    circles=chosen_circles.get(user_id, frozenset()),
                 )
             )
         # One row per pair that met in the last year, week by week; each row is already the pair's key, so
@@ -150,7 +162,9 @@ async def round_input(
         async for met, page in pairing_db.pair_history_pages(conn, guild_id, weeks):
             last_met.update(zip(page, repeat(ordinal(met))))
         block_pairs = frozenset(pair_key(a, b) for a, b in await pairing_db.blocks(conn, guild_id))
-    return RoundInput(candidates, last_met, block_pairs, seed, settings.group_size, settings.odd_policy)
+    return RoundInput(
+        candidates, last_met, block_pairs, seed, settings.group_size, settings.odd_policy, mix=settings.mix
+    )
 
 
 async def plan(
@@ -174,6 +188,7 @@ class RoundOutcome:
     iso_week: str | None = None
     round_id: int | None = None
     plan: RoundPlan | None = None
+    quiet_paused: tuple[int, ...] = ()  # members paused now for three silent rounds, to be told privately
 
 
 async def create_round(
@@ -199,22 +214,57 @@ async def create_round(
     elif existing is not None:
         return RoundOutcome("already", week, existing["id"])
     chosen_seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+    quiet = await pause_quiet_members(db, guild_id, week, settings, now)
     present = await check_presence(db, guild_id, presence, now, save=True)
     data = await round_input(db, guild_id, week, chosen_seed, settings, now, present)
     if len(data.members) < 2:
-        return RoundOutcome("too_few", week)
+        return RoundOutcome("too_few", week, quiet_paused=quiet)
     # The engine is CPU work: keep it off the event loop.
     result = await asyncio.to_thread(plan_round, data)
+    cross = None
+    if settings.has_circles:
+        cross = circle_service.mixes_circles(result.groups, {m.id: m.circles for m in data.members})
     post = await prompt_db.post_for_week(db, guild_id, week)
     round_id = await save_round(
         db, guild_id, week, chosen_seed, post["prompt_id"] if post else None, result, now, len(data.members)
     )
     if round_id is None:
         return RoundOutcome("already", week)
+    async with db.transaction() as conn:
+        await pairing_db.set_cross_circle_groups(conn, round_id, cross)
     log.info(
         "made the round for %s: %d groups, %d sitting out", week, len(result.groups), len(result.sat_out)
     )
-    return RoundOutcome("created", week, round_id, result)
+    return RoundOutcome("created", week, round_id, result, quiet)
+
+
+async def pause_quiet_members(
+    db: Database, guild_id: int, week: str, settings: PairingSettings, now: datetime
+) -> tuple[int, ...]:
+    """Pause members whose last three rounds all went without a check-in answer from them.
+
+    The pause lasts 12 weeks (or until `/exchange resume`); rounds before it no longer count."""
+    round_day = settings.slot.in_week(week).astimezone(settings.slot.tz).date()
+    quiet = await pairing_db.quiet_members(db, guild_id, QUIET_ROUNDS, round_day.isoformat())
+    if not quiet:
+        return ()
+    until = (round_day + QUIET_PAUSE).isoformat()
+    async with db.transaction() as conn:
+        for user_id in quiet:
+            await members.set_quiet_pause(conn, guild_id, user_id, until, now)
+            await events.record(conn, guild_id, user_id, "paused", week, now)
+    log.info("paused %d members after %d rounds without a check-in answer", len(quiet), QUIET_ROUNDS)
+    return tuple(quiet)
+
+
+@dataclass(frozen=True)
+class Person:
+    """What a group's introduction may say about one member: their timezone and the themes they chose to
+    talk about. Never their circles."""
+
+    user_id: int
+    timezone: str | None
+    interests: frozenset[str]
 
 
 async def save_round(
@@ -278,10 +328,20 @@ class GroupToOpen:
     existing_thread_id: int | None = None
     opener: str | None = None  # a light question first, when the week's prompt is not light
     prompt_note: str | None = None
+    people: tuple[Person, ...] = ()
+    theme_name: str | None = None
+    made_at: datetime | None = None  # when the round was made: meeting times are suggested after it
+    server_timezone: str = "UTC"
 
     @property
     def thread_name(self) -> str:
-        """Named without member names: only the week and the group's number."""
+        """Named without member names: only the round's date and the group's number."""
+        tz = schedule.zone(self.server_timezone)
+        day = (self.made_at or schedule.week_start(self.iso_week, tz)).astimezone(tz)
+        return f"Bridges · {day:%d %b} · group {self.position}"
+
+    @property
+    def legacy_thread_name(self) -> str:
         return f"Bridges · week {self.iso_week.split('-W')[1]} · group {self.position}"
 
 
@@ -352,7 +412,14 @@ async def deliver_round(
     recheck = (guild_id, round_id, round_row["iso_week"], settings.slot)
     await revalidation.recheck_round(db, *recheck, settings.group_size, settings.odd_policy)
     # A group emptied when the round was checked again has nobody to introduce.
-    todo = [(g, pos, members) for g, pos, members in await pairing_db.groups_to_open(db, round_id) if members]
+    todo = [(g, pos, group) for g, pos, group in await pairing_db.groups_to_open(db, round_id) if group]
+    theme_name = None
+    prompt = await _round_prompt(db, guild_id, round_row)
+    if prompt is not None:
+        theme_name = await prompt_db.theme_name(db, guild_id, prompt["theme"])
+    # What each introduction may say about its members: timezone and chosen themes (never circles).
+    people = await _people(db, guild_id, [u for _, _, group in todo for u in group])
+    made_at = datetime.fromisoformat(round_row["created_at"])
     existing: dict[str, int] = {}
     if todo and find_threads is not None:
         existing = await find_threads(settings.channel_id)
@@ -364,12 +431,16 @@ async def deliver_round(
                 group_id,
                 position,
                 round_row["iso_week"],
-                members,
+                group,
                 starter.text,
                 opener=starter.opener,
                 prompt_note=starter.note,
+                people=tuple(people[u] for u in group),
+                theme_name=theme_name,
+                made_at=made_at,
+                server_timezone=settings.slot.tz.key,
             )
-            for group_id, position, members in todo
+            for group_id, position, group in todo
         ]
     )
     opened_batch: list[tuple[int, int, list[int]]] = []
@@ -389,7 +460,8 @@ async def deliver_round(
             if not await revalidation.group_still_valid(db, guild_id, item.member_ids, *recheck[2:]):
                 stale.append(item)  # something changed while delivering: re-check before going on
                 return
-            adopted = existing.get(item.thread_name)
+            # A thread opened by a version that named threads by week number is adopted too.
+            adopted = existing.get(item.thread_name) or existing.get(item.legacy_thread_name)
             if adopted is not None:
                 item = replace(item, existing_thread_id=adopted)
             try:
@@ -427,6 +499,48 @@ async def deliver_round(
     await pairing_db.set_round_status(db, round_id, "delivered")
     await guild_db.set_problem(db, guild_id, "pairing", None)
     return "delivered"
+
+
+async def _people(db: Database, guild_id: int, user_ids: list[int]) -> dict[int, Person]:
+    """Each member's timezone and chosen themes, read a few hundred at a time (one query, not one each)."""
+    found = {u: Person(u, None, frozenset()) for u in user_ids}
+    for user_id, timezone, interests in await members.profiles(db, guild_id, sorted(found)):
+        found[user_id] = Person(user_id, timezone, frozenset(i for i in (interests or "").split(",") if i))
+    return found
+
+
+async def _round_prompt(db: Database, guild_id: int, round_row):
+    if round_row["prompt_id"]:
+        return await prompt_db.get(db, guild_id, round_row["prompt_id"])
+    post = await prompt_db.post_for_week(db, guild_id, round_row["iso_week"])
+    return await prompt_db.get(db, guild_id, post["prompt_id"]) if post else None
+
+
+STARTER_EVERY = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Starter:
+    text: str | None  # None: the theme has no other prompt
+    wait: timedelta | None = None  # set when asked again too soon
+
+
+async def another_starter(db: Database, guild_id: int, group_id: int, user_id: int, now: datetime) -> Starter:
+    """A different prompt of the round's theme for the group, at most one per group every ten minutes.
+
+    Cycles through the theme's active prompts (the round's own prompt last), so each press shows a new one."""
+    group = await own_group(db, guild_id, group_id, user_id)
+    round_row = await db.fetchone("SELECT * FROM rounds WHERE id = ?", (group["round_id"],))
+    current = await _round_prompt(db, guild_id, round_row)
+    choices = await prompt_db.active_in_theme(db, guild_id, current["theme"] if current else None)
+    others = [r for r in choices if current is None or r["id"] != current["id"]]
+    if not others:
+        return Starter(None)
+    shown = await pairing_db.next_starter(db, group_id, (now - STARTER_EVERY).isoformat(), now)
+    if shown is None:
+        last = datetime.fromisoformat(group["starter_at"])
+        return Starter(None, max(timedelta(minutes=1), last + STARTER_EVERY - now))
+    return Starter(others[shown % len(others)]["text"])
 
 
 async def record_checkin(
@@ -599,3 +713,43 @@ async def round_ids_to_resume(db: Database, guild_id: int) -> list[int]:
 
 async def server_timezone(db: Database, guild_id: int) -> str:
     return await guild_db.timezone_of(db, guild_id)
+
+
+SendReminder = Callable[[int, int], Awaitable[None]]
+
+
+async def reminders_if_due(db: Database, guild_id: int, now: datetime, send: SendReminder) -> int:
+    """A gentle reminder, once, near the end of the round's week, to groups where nobody answered the
+    check-in (never in the same pass as the check-in itself). Claimed before it is sent: a reminder lost
+    in an outage is not sent twice, nor late."""
+    latest = await pairing_db.latest_round(db, guild_id)
+    if latest is None or latest["status"] != "delivered":
+        return 0
+    made = datetime.fromisoformat(latest["created_at"])
+    week = latest["iso_week"]
+    if not made + REMINDER_AFTER <= now < made + timedelta(days=7):
+        return 0
+    if await pairing_db.job_status(db, guild_id, week, "checkin") != "done":
+        return 0
+    if not await pairing_db.claim_job(db, guild_id, week, "reminder", now):
+        return 0
+    groups = await pairing_db.silent_groups(db, latest["id"])
+    for group in groups:
+        await send(group["thread_id"], group["id"])
+    return len(groups)
+
+
+async def group_members(db: Database, group_id: int) -> list[int]:
+    """The members still in a group (for phrasing a starter for its size)."""
+    return await pairing_db.group_member_ids(db, group_id)
+
+
+async def round_time(db: Database, guild_id: int, week: str) -> datetime | None:
+    """When the round of `week` runs (or ran), for members to read as a date rather than a week key."""
+    existing = await pairing_db.round_for_week(db, guild_id, week)
+    if existing is not None:
+        return datetime.fromisoformat(existing["created_at"])
+    settings = await pairing_settings(db, guild_id)
+    return settings.slot.in_week(week) if settings else None
+
+

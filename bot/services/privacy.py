@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.db import Database, events, footprint, members
+from bot.db import circles as circle_db
 from bot.db import guilds as guild_db
 from bot.db import pairing as pairing_db
 from bot.db import privacy as privacy_db
@@ -31,6 +32,8 @@ async def export_member(db: Database, guild_id: int, user_id: int, now: datetime
             "timezone": row["timezone"],
             "interests": [i for i in row["interests"].split(",") if i],
             "frequency": row["frequency"],
+            "circles": [r["name"] for r in await circle_db.of_member(db, guild_id, user_id)],
+            "quiet_paused_at": row["quiet_paused_at"],
             "paused_until": row["paused_until"],
             "skip_week": row["skip_week"],
             "last_sat_out_week": row["last_sat_out_week"],
@@ -49,6 +52,7 @@ async def export_member(db: Database, guild_id: int, user_id: int, now: datetime
         rounds.append(
             {
                 "week": r["iso_week"],
+                "made_at": r["made_at"],
                 "members": ["a former member" if o == 0 else str(o) for o in others],
                 "thread_id": str(r["thread_id"]) if r["thread_id"] else None,
                 "checkin": r["checkin"],

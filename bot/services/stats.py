@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from bot.db import Database
@@ -27,6 +27,8 @@ class WeekFigures:
     answered: int
     prompt_participants: int
     complete: bool = True  # the week is over; the current week is not
+    groups: int = 0
+    cross_circle_groups: int | None = None  # None: the server had no circles that week
 
     @property
     def response_rate(self) -> float | None:
@@ -36,6 +38,18 @@ class WeekFigures:
 def _k_safe(*counts: int) -> bool:
     """Every count of members behind a figure is 0 or at least k (3)."""
     return all(c == 0 or abs(c) >= SMALL for c in counts)
+
+
+def cross_circle_share(row: WeekFigures) -> str:
+    """The share of the week's groups that mixed circles, never by circle. Masked when it rests on fewer than
+    3 groups, or when either side (groups that mixed, groups that did not) has 1 or 2 groups."""
+    cross = row.cross_circle_groups
+    if cross is None or row.groups == 0:
+        return "-"
+    same = row.groups - cross
+    if 0 < row.opted_in < SMALL or row.groups < SMALL or 0 < cross < SMALL or 0 < same < SMALL:
+        return f"<{SMALL}"
+    return f"{cross / row.groups:.0%}"
 
 
 def masked(value: int, week_small: bool) -> str:
@@ -59,7 +73,8 @@ def shown(row: WeekFigures) -> dict[str, str]:
     """
     small = 0 < row.opted_in < SMALL
     if small:
-        return {key: (row.week if key == "week" else MASK) for key in COLUMNS}
+        columns = COLUMNS if row.cross_circle_groups is None else (*COLUMNS, CIRCLE_COLUMN)
+        return {key: (row.week if key == "week" else MASK) for key in columns}
     paired = masked(row.paired, False) if _k_safe(row.opted_in - row.paired) else MASK
     prompt = (
         masked(row.prompt_participants, False) if _k_safe(row.opted_in - row.prompt_participants) else MASK
@@ -76,12 +91,13 @@ def shown(row: WeekFigures) -> dict[str, str]:
         if rate is None
         else (f"{rate:.0%}" if _k_safe(row.paired, row.answered, row.paired - row.answered) else MASK),
         "prompt_participants": prompt,
-    }
+    } | ({} if row.cross_circle_groups is None else {CIRCLE_COLUMN: cross_circle_share(row)})
 
 
 async def _live(db: Database, guild_id: int, keys: list[str], tz, now: datetime) -> list[WeekFigures]:
     prompt_people = await stats_db.event_counts(db, guild_id, keys, "prompt_reply")
     rounds = await stats_db.round_figures(db, guild_id, keys)
+    mixing = await stats_db.circle_mixing(db, guild_id, keys)
     joined, left = await stats_db.joins_and_leaves_by_day(db, guild_id)
     result = []
     for key in keys:
@@ -93,9 +109,18 @@ async def _live(db: Database, guild_id: int, keys: list[str], tz, now: datetime)
             n for day, n in left.items() if day < limit
         )
         members_in_groups, answered, met = rounds.get(key, (0, 0, 0))
+        groups, cross = mixing.get(key, (0, None))
         result.append(
             WeekFigures(
-                key, opted, members_in_groups, met, answered, prompt_people.get(key, 0), week_end <= now
+                key,
+                opted,
+                members_in_groups,
+                met,
+                answered,
+                prompt_people.get(key, 0),
+                week_end <= now,
+                groups,
+                cross,
             )
         )
     return result
@@ -120,7 +145,13 @@ async def weekly(db: Database, guild_id: int, weeks: int, now: datetime) -> list
         if r.complete and r.week not in frozen
     ]
     await stats_db.publish(db, guild_id, new, now.isoformat())
-    return [WeekFigures(r.week, *frozen[r.week]) if r.week in frozen else r for r in live]
+    # The mixing share is of groups, which an erasure never changes: it comes from the round itself.
+    return [
+        replace(WeekFigures(r.week, *frozen[r.week]), groups=r.groups, cross_circle_groups=r.cross_circle_groups)
+        if r.week in frozen
+        else r
+        for r in live
+    ]
 
 
 async def freeze_past_weeks(db: Database, guild_id: int, now: datetime) -> None:
@@ -129,11 +160,17 @@ async def freeze_past_weeks(db: Database, guild_id: int, now: datetime) -> None:
 
 
 COLUMNS = ("week", "opted_in", "paired", "groups_met", "checkin_response_rate", "prompt_participants")
+CIRCLE_COLUMN = "cross_circle_share"
+
+
+def uses_circles(rows: list[WeekFigures]) -> bool:
+    return any(r.cross_circle_groups is not None for r in rows)
 
 
 def to_csv(rows: list[WeekFigures]) -> bytes:
     out = io.StringIO(newline="")
-    writer = csv.DictWriter(out, fieldnames=COLUMNS)
+    columns = (*COLUMNS, CIRCLE_COLUMN) if uses_circles(rows) else COLUMNS
+    writer = csv.DictWriter(out, fieldnames=columns, restval="-")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: csv_cell(v) for k, v in shown(row).items()})
@@ -141,12 +178,16 @@ def to_csv(rows: list[WeekFigures]) -> bytes:
 
 
 def summary(rows: list[WeekFigures]) -> str:
-    lines = ["week | opted in | paired | groups met | check-in answers | prompt thread"]
+    circles = uses_circles(rows)
+    lines = [
+        "week | opted in | paired | groups met | check-in answers | prompt thread"
+        + (" | groups across circles" if circles else "")
+    ]
     for row in rows:
         s = shown(row)
         lines.append(
             f"{s['week']} | {s['opted_in']} | {s['paired']} | {s['groups_met']} | {s['checkin_response_rate']} | "
-            f"{s['prompt_participants']}"
+            f"{s['prompt_participants']}" + (f" | {s.get(CIRCLE_COLUMN, '-')}" if circles else "")
         )
     return "\n".join(lines)
 

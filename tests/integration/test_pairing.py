@@ -59,7 +59,11 @@ async def test_run_now_opens_three_pairs_and_a_trio_apart_from_blocks(fake, runn
         assert not thread.invitable
         assert not any(name in thread.name for name in names)
         first = intro(fake, thread)
-        assert [b["label"] for b in first.buttons()] == ["Leave this pairing", "Report to moderators"]
+        assert [b["label"] for b in first.buttons()] == [
+            "Another starter",
+            "Leave this pairing",
+            "Report to moderators",
+        ]
         assert first.allowed_mentions["parse"] == [] and first.allowed_mentions["users"]
         members = fake.thread_members[thread.id]
         assert not {people[0].id, people[1].id} <= members, "blocked members share a thread"
@@ -95,7 +99,9 @@ async def test_scheduled_round_runs_at_its_time_after_a_notice(fake, runner, nin
     assert len(fake.channel_messages(nine["pairs"])) == 1, "the notice is sent once"
     skipper = nine["members"][3]
     reply = await ask(fake, g, skipper, "exchange skip")
-    assert "2026-W48" in reply.text  # this week's round ran, so the skip is for next week's
+    # This week's round ran, so the skip is for next week's, shown as a date each reader sees locally.
+    assert f"<t:{int(datetime(2026, 11, 27, 18, 0, tzinfo=UTC).timestamp())}:F>" in reply.text
+    assert "W48" not in reply.text
 
 
 async def test_restart_mid_delivery_opens_no_duplicate(fake, runner, nine):

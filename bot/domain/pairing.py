@@ -33,7 +33,7 @@ NEIGHBOUR_WINDOW = 5
 CROSS_NEIGHBOURS = 10  # the window when mixing across circles: more candidates, as a third are same-circle
 GREEDY_PASSES = 6
 IMPROVE_SWEEPS = 12
-IMPROVE_BUDGET = 100_000  # swap tries of the local search above EXACT_LIMIT
+IMPROVE_BUDGET = 30_000  # swap tries of the local search above EXACT_LIMIT, in all
 CROSS_WINDOW = 48  # pairs compared by the cross-circle swaps above EXACT_LIMIT
 CROSS_BONUS = 4  # a cross-circle pair outscores a same-circle pair with up to 3 more preference points
 BLOCKED = 10**9
@@ -107,16 +107,21 @@ class _Costs:
         self.blocks = data.blocks
         self.by_id = by_id
         self.mix = data.mix
+        self.across = data.mix == "across"
         self.newest = max(data.last_met.values(), default=0)
 
     def pair(self, a: int, b: int) -> int:
-        key = pair_key(a, b)
+        key = (a, b) if a < b else (b, a)
         if key in self.blocks:
             return BLOCKED
         met = self.last_met.get(key)
         if met is not None:
             return REPEAT + min(REPEAT - 1, max(0, met - self.newest + 10_000))  # met longer ago: cheaper
-        return -score(self.by_id[a], self.by_id[b], self.mix)
+        x, y = self.by_id[a], self.by_id[b]
+        value = tz_points(x.utc_offset_minutes, y.utc_offset_minutes) + min(3, len(x.interests & y.interests))
+        if self.across and x.circles and y.circles and x.circles != y.circles:
+            value += CROSS_BONUS
+        return -value
 
     def group(self, members: Sequence[int]) -> int:
         return sum(self.pair(a, b) for i, a in enumerate(members) for b in members[i + 1 :])
@@ -357,18 +362,18 @@ def _improve(
     if count < 2:
         return pairs
     span = 40
-    for _ in range(max(1, min(IMPROVE_SWEEPS, IMPROVE_BUDGET // count))):
-        for i in range(count):
-            j = i + rng.randint(-span, span)
-            if j == i or not 0 <= j < count:
-                continue
-            a, b = pairs[i]
-            c, d = pairs[j]
-            before = costs.pair(a, b) + costs.pair(c, d)
-            for first, second in (((a, c), (b, d)), ((a, d), (b, c))):
-                if costs.pair(*first) + costs.pair(*second) < before:
-                    pairs[i], pairs[j] = first, second
-                    break
+    for step in range(min(IMPROVE_SWEEPS * count, IMPROVE_BUDGET)):
+        i = step % count
+        j = i + rng.randint(-span, span)
+        if j == i or not 0 <= j < count:
+            continue
+        a, b = pairs[i]
+        c, d = pairs[j]
+        before = costs.pair(a, b) + costs.pair(c, d)
+        for first, second in (((a, c), (b, d)), ((a, d), (b, c))):
+            if costs.pair(*first) + costs.pair(*second) < before:
+                pairs[i], pairs[j] = first, second
+                break
     return pairs
 
 

@@ -107,6 +107,14 @@ async def run_bot(settings: Settings) -> int:
             raise CommandFailed(
                 "Discord refused the connection's intents; Bridges needs no privileged intent.", 1
             ) from exc
+    if bot.stopped_for_storage:
+        # Exit 2, like a configuration problem: restarting on its own could create an empty database where
+        # the data folder vanished, so the host looks first (the systemd unit does not restart on 2).
+        raise CommandFailed(
+            f"stopped because the database at {settings.database_path} cannot be used (the CRITICAL log line "
+            "above says why): fix the disk or restore a backup (see the README), then start again.",
+            2,
+        )
     log.info("stopped")
     return 0
 

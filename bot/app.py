@@ -154,6 +154,11 @@ class BridgesBot(commands.Bot):
             loop = asyncio.get_running_loop()
             self._stopping = loop.call_later(1.0, lambda: self._closing.add(loop.create_task(self.close())))
 
+    @property
+    def stopped_for_storage(self) -> bool:
+        """True once a fatal storage fault has stopped (or is stopping) the bot."""
+        return self._stopping is not None
+
     async def on_error(self, event_method: str, /, *args: object, **kwargs: object) -> None:
         # A storage fault was already logged once, in one clear line; no traceback per message.
         if isinstance(sys.exc_info()[1], StorageFault):

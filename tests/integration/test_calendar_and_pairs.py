@@ -67,7 +67,7 @@ async def test_a_pack_replaces_the_rotation_in_the_week_of_its_date_in_the_serve
     first = posts(fake, server["prompts"])[0].embeds[0]
     assert first["description"] in pack_texts("lunar-new-year")
     assert first["title"].startswith("Lunar New Year · ")
-    assert first["footer"]["text"].startswith("Week 2026-W08 ")
+    assert first["footer"]["text"].startswith("Week of 16 Feb 2026 ")
     current = await ask(fake, g, server["members"][0], "prompt current")
     assert first["description"] in current.text
 
@@ -98,7 +98,7 @@ async def test_in_utc_the_same_moment_is_the_week_before_and_gets_the_rotation(f
     )
     await fake.wait_for(lambda: posts(fake, server["prompts"]), what="the week's post")
     post = posts(fake, server["prompts"])[0].embeds[0]
-    assert post["footer"]["text"].startswith("Week 2026-W07 ")
+    assert post["footer"]["text"].startswith("Week of 9 Feb 2026 ")
     assert post["description"] not in pack_texts("lunar-new-year")
 
 

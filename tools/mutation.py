@@ -1,0 +1,202 @@
+"""Mutation testing for Bridges: how many small deliberate bugs does the test suite catch?
+
+Usage (from the repository root, after `pip install -e '.[test,mutation]'`):
+
+    python tools/mutation.py domain            # bot/domain, unit tests (a few minutes)
+    python tools/mutation.py db services       # bot/db and bot/services, unit + integration tests (slower)
+    python tools/mutation.py --report domain   # print the last figures without running anything
+    python tools/mutation.py --survivors db    # also list each surviving mutant (see `mutmut show <name>`)
+
+Each target runs mutmut (configured in pyproject.toml, [tool.mutmut]) in its own scratch copy of the
+project under `.mutation/<target>/`, so the targets keep separate caches: a second run only retests the
+functions that changed. The command prints, per file, killed / total and the score, and exits 1 when a
+file is under its target (85% for bot/domain, 75% for bot/db and bot/services). Not part of CI: it is slow.
+
+A mutant counts as caught when a test failed or timed out; "no tests" and survivors count against the
+score. Files with no mutants (empty `__init__.py`) are not listed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / ".mutation"
+
+# What a scratch copy needs to run the tests.
+COPY = [
+    "bot",
+    "cogs",
+    "tests",
+    "benchmarks",
+    "pyproject.toml",
+    "README.md",
+    "config.example.env",
+    "deploy",
+    ".ci",
+]
+
+
+@dataclass(frozen=True)
+class Target:
+    package: str
+    minimum: float  # percent of mutants that must be caught, per file
+    tests: tuple[str, ...]
+
+
+TARGETS = {
+    "domain": Target("bot/domain", 85.0, ("tests/unit",)),
+    "db": Target("bot/db", 75.0, ("tests/unit", "tests/integration")),
+    "services": Target("bot/services", 75.0, ("tests/unit", "tests/integration")),
+}
+
+# mutmut's exit codes per mutant (mutmut/stats.py): 1 and 3 = a test failed, timeouts = caught too.
+CAUGHT = {1, 3, 36, -24, 24, 152, 255, 37}
+SURVIVED = {0}
+NO_TESTS = {33, 5}
+SKIPPED = {34}
+
+
+@dataclass
+class FileScore:
+    path: str
+    killed: int
+    survived: list[str]
+    no_tests: list[str]
+    unchecked: int
+
+    @property
+    def total(self) -> int:
+        return self.killed + len(self.survived) + len(self.no_tests) + self.unchecked
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.killed / self.total if self.total else 100.0
+
+
+def _prepare(name: str) -> Path:
+    workspace = WORK / name
+    workspace.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".hypothesis")
+    for entry in COPY:
+        source = ROOT / entry
+        target = workspace / entry
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=ignore)
+        elif source.exists():
+            shutil.copy2(source, target)
+    return workspace
+
+
+def _inner(name: str) -> None:
+    """Runs inside the scratch copy: mutmut with this target's files and tests."""
+    from mutmut import __main__ as mutmut_main
+    from mutmut import configuration
+
+    target = TARGETS[name]
+    cfg = configuration.config()
+    cfg.only_mutate = [f"{target.package}/*"]
+    cfg.pytest_add_cli_args_test_selection = list(target.tests)
+    mutmut_main._run((), None)
+
+
+def _run(name: str) -> int:
+    workspace = _prepare(name)
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    command = [sys.executable, str(Path(__file__).resolve()), "--inner", name]
+    return subprocess.call(command, cwd=workspace, env=env)
+
+
+def scores(name: str) -> list[FileScore]:
+    target = TARGETS[name]
+    folder = WORK / name / "mutants" / target.package
+    result = []
+    for meta in sorted(folder.glob("*.py.meta")):
+        data = json.loads(meta.read_text("utf-8"))
+        codes: dict[str, int | None] = data.get("exit_code_by_key", {})
+        if not codes:
+            continue
+        score = FileScore(f"{target.package}/{meta.name.removesuffix('.meta')}", 0, [], [], 0)
+        for key, code in sorted(codes.items()):
+            if code in CAUGHT:
+                score.killed += 1
+            elif code in SURVIVED:
+                score.survived.append(key)
+            elif code in NO_TESTS:
+                score.no_tests.append(key)
+            elif code in SKIPPED:
+                continue
+            else:
+                score.unchecked += 1
+        result.append(score)
+    return result
+
+
+def report(name: str, *, survivors: bool) -> bool:
+    target = TARGETS[name]
+    files = scores(name)
+    if not files:
+        print(f"{name}: no results yet (run `python tools/mutation.py {name}`)")
+        return False
+    ok = True
+    print(f"{target.package} (target {target.minimum:.0f}%, tests: {' '.join(target.tests)})")
+    for score in files:
+        passed = score.percent >= target.minimum
+        ok = ok and passed
+        extra = []
+        if score.survived:
+            extra.append(f"{len(score.survived)} survived")
+        if score.no_tests:
+            extra.append(f"{len(score.no_tests)} no tests")
+        if score.unchecked:
+            extra.append(f"{score.unchecked} not checked")
+        mark = "ok " if passed else "LOW"
+        print(
+            f"  {mark} {score.path:32} {score.killed:4} / {score.total:<4} {score.percent:5.1f}%"
+            f"  {', '.join(extra)}"
+        )
+        if survivors:
+            for key in score.survived + score.no_tests:
+                print(f"        {key}")
+    killed = sum(s.killed for s in files)
+    total = sum(s.total for s in files)
+    print(f"      {'all':32} {killed:4} / {total:<4} {100.0 * killed / max(total, 1):5.1f}%")
+    return ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("targets", nargs="+", choices=sorted(TARGETS))
+    parser.add_argument("--report", action="store_true", help="print the last results, run nothing")
+    parser.add_argument("--survivors", action="store_true", help="list surviving mutants by name")
+    parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.inner:
+        _inner(args.targets[0])
+        return 0
+    ok = True
+    for name in args.targets:
+        if not args.report:
+            code = _run(name)
+            if code != 0:
+                print(f"{name}: mutmut stopped with exit code {code}")
+                ok = False
+        ok = report(name, survivors=args.survivors) and ok
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

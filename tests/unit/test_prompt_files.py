@@ -65,7 +65,23 @@ def test_control_characters_are_removed_but_lines_kept():
 
 
 def test_export_then_parse_round_trip():
-    data = export_csv([(1, "stories", "Tell us, please: what is home?", None, "active", 2)])
+    exported = [
+        (1, "stories", "Tell us, please: what is home?", None, "active", 2),
+        (
+            7,
+            "family",
+            'Who said "eat first" in your family,\nand what did it mean?',
+            "Family, loss",
+            "retired",
+            0,
+        ),
+    ]
+    data = export_csv(exported)
+    assert data.decode().splitlines()[0] == "id,theme,text,content_note,status,times_posted"
     rows = parse_prompt_file("prompts.csv", data, THEMES)
-    assert rows[0].text == "Tell us, please: what is home?"
-    assert json.loads(json.dumps(rows[0].theme)) == "stories"
+    assert [(r.theme, r.text, r.content_note) for r in rows] == [(e[1], e[2], e[3]) for e in exported]
+    # The same prompts written as JSON come back the same way.
+    as_json = json.dumps([{"theme": e[1], "text": e[2], "content_note": e[3]} for e in exported]).encode()
+    assert [(r.theme, r.text, r.content_note) for r in parse_prompt_file("p.json", as_json, THEMES)] == [
+        (r.theme, r.text, r.content_note) for r in rows
+    ]

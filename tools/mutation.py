@@ -7,9 +7,9 @@ Usage (from the repository root, after `pip install -e '.[test,mutation]'`):
     python tools/mutation.py --report domain   # print the last figures without running anything
     python tools/mutation.py --survivors db    # also list each surviving mutant (see `mutmut show <name>`)
 
-Each target runs mutmut (configured in pyproject.toml, [tool.mutmut]) in its own scratch copy of the
-project under `.mutation/<target>/`, so the targets keep separate caches: a second run only retests the
-functions that changed. The command prints, per file, killed / total and the score, and exits 1 when a
+Targets run mutmut (configured in pyproject.toml, [tool.mutmut]) in a scratch copy of the project per
+test selection (`.mutation/unit/` for domain, `.mutation/full/` for db and services), so each keeps its
+own cache: a second run only retests the functions that changed. The command prints, per file, killed / total and the score, and exits 1 when a
 file is under its target (85% for bot/domain, 75% for bot/db and bot/services). Not part of CI: it is slow.
 
 A mutant counts as caught when a test failed or timed out; "no tests" and survivors count against the
@@ -99,28 +99,32 @@ def _prepare(name: str) -> Path:
     return workspace
 
 
-def _inner(name: str) -> None:
-    """Runs inside the scratch copy: mutmut with this target's files and tests."""
-    from mutmut import __main__ as mutmut_main
+def _workspace(name: str) -> str:
+    """Targets run with the same tests share a scratch copy (and so one mutmut run and one stats pass)."""
+    return "unit" if TARGETS[name].tests == ("tests/unit",) else "full"
+
+
+def _inner(names: list[str]) -> None:
+    """Runs inside the scratch copy: mutmut on these targets' files, with their tests."""
+    from mutmut import __main__ as mutmut_main  # sets the fork start method
     from mutmut import configuration
 
-    target = TARGETS[name]
     cfg = configuration.config()
-    cfg.only_mutate = [f"{target.package}/*"]
-    cfg.pytest_add_cli_args_test_selection = list(target.tests)
+    cfg.only_mutate = [f"{TARGETS[name].package}/*" for name in names]
+    cfg.pytest_add_cli_args_test_selection = list(TARGETS[names[0]].tests)
     mutmut_main._run((), None)
 
 
-def _run(name: str) -> int:
-    workspace = _prepare(name)
+def _run(names: list[str]) -> int:
+    workspace = _prepare(_workspace(names[0]))
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-    command = [sys.executable, str(Path(__file__).resolve()), "--inner", name]
+    command = [sys.executable, str(Path(__file__).resolve()), "--inner", *names]
     return subprocess.call(command, cwd=workspace, env=env)
 
 
 def scores(name: str) -> list[FileScore]:
     target = TARGETS[name]
-    folder = WORK / name / "mutants" / target.package
+    folder = WORK / _workspace(name) / "mutants" / target.package
     result = []
     for meta in sorted(folder.glob("*.py.meta")):
         data = json.loads(meta.read_text("utf-8"))
@@ -185,15 +189,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.inner:
-        _inner(args.targets[0])
+        _inner(args.targets)
         return 0
     ok = True
-    for name in args.targets:
-        if not args.report:
-            code = _run(name)
+    if not args.report:
+        groups: dict[str, list[str]] = {}
+        for name in dict.fromkeys(args.targets):
+            groups.setdefault(_workspace(name), []).append(name)
+        for names in groups.values():
+            code = _run(names)
             if code != 0:
-                print(f"{name}: mutmut stopped with exit code {code}")
+                print(f"{' '.join(names)}: mutmut stopped with exit code {code}")
                 ok = False
+    for name in dict.fromkeys(args.targets):
         ok = report(name, survivors=args.survivors) and ok
     return 0 if ok else 1
 

@@ -556,3 +556,73 @@ async def test_the_pre_round_notice_and_checkin_happen_once_across_ticks_and_a_r
         assert notice is None
     finally:
         await again.close()
+
+
+# What the engine is told about each member --------------------------------------------------------
+
+
+async def test_the_engine_sees_each_members_timezone_interests_and_last_sit_out(db):
+    seoul, berlin, plain, back = ids(4, 70)
+    await setup_pairing(db, ONE)
+    await join(db, ONE, seoul, timezone="Asia/Seoul", interests="family, identity")
+    await join(db, ONE, berlin, timezone="Europe/Berlin")
+    await join(db, ONE, plain)
+    await join(db, ONE, back)
+    async with db.transaction() as conn:
+        await pairing_db.mark_sat_out(conn, ONE, [plain], "2026-W45")
+    # Paused until the round's day: back in time for it. Paused a day longer: not this week.
+    round_day = datetime(2026, 11, 16).date()  # Monday of 2026-W47, the pairing day
+    await db.execute("UPDATE members SET paused_until = ? WHERE user_id = ?", (round_day.isoformat(), back))
+    await db.execute(
+        "UPDATE members SET paused_until = ? WHERE user_id = ?",
+        ((round_day + timedelta(days=1)).isoformat(), berlin),
+    )
+    settings = await pairing_service.pairing_settings(db, ONE)
+    assert settings.group_size == 2 and settings.odd_policy == "trio" and settings.channel_id == ONE * 10
+    data = await pairing_service.round_input(db, ONE, "2026-W47", 5, settings, NOW)
+    by_id = {c.id: c for c in data.members}
+    assert set(by_id) == {seoul, plain, back}
+    assert by_id[seoul].utc_offset_minutes == 540
+    assert by_id[seoul].interests == frozenset({"family", "identity"})
+    assert by_id[plain].utc_offset_minutes is None and by_id[plain].interests == frozenset()
+    assert by_id[plain].last_sat_out == pairing_service.week_ordinal("2026-W45")
+    assert by_id[seoul].last_sat_out == -1
+    assert (data.seed, data.group_size, data.odd_policy) == (5, 2, "trio")
+
+
+def test_week_ordinals_count_weeks_across_new_year():
+    ordinal = pairing_service.week_ordinal
+    assert ordinal("2026-W01") - ordinal("2025-W52") == 1
+    assert ordinal("2026-W53") - ordinal("2026-W52") == 1  # 2026 has 53 ISO weeks
+    assert ordinal("2027-W01") - ordinal("2026-W47") == 7
+
+
+async def test_when_the_next_round_comes(db):
+    await guild_db.ensure(db, ONE, NOW)
+    assert await pairing_service.next_round_time(db, ONE, NOW) is None
+    assert await pairing_service.next_round_week(db, ONE, NOW) == "2026-W47"
+    with pytest.raises(UserError):
+        await pairing_service.plan(db, ONE, NOW)
+    await setup_pairing(db, ONE)  # Mondays 09:00 UTC; NOW is Wednesday of 2026-W47
+    # This week's slot passed without a round: it is due now.
+    assert await pairing_service.next_round_time(db, ONE, NOW) == NOW
+    assert await pairing_service.next_round_week(db, ONE, NOW) == "2026-W47"
+    for person in ids(2, 71):
+        await join(db, ONE, person)
+    assert (await pairing_service.create_round(db, ONE, NOW, seed=1)).status == "created"
+    assert await pairing_service.next_round_time(db, ONE, NOW) == datetime(2026, 11, 23, 9, tzinfo=UTC)
+    assert await pairing_service.next_round_week(db, ONE, NOW) == "2026-W48"
+    # Before the slot, a round is not due unless forced.
+    assert (await pairing_service.create_round(db, ONE, NOW + timedelta(days=4))).status == "already"
+    monday_early = datetime(2026, 11, 23, 8, 59, tzinfo=UTC)
+    assert (await pairing_service.create_round(db, ONE, monday_early)).status == "not_due"
+    assert (await pairing_service.create_round(db, ONE, monday_early, force=True, seed=2)).status == "created"
+
+
+async def test_too_few_members_make_no_round(db):
+    await setup_pairing(db, ONE)
+    await join(db, ONE, 5)
+    assert (await pairing_service.create_round(db, ONE, NOW)).status == "too_few"
+    assert await pairing_db.round_for_week(db, ONE, "2026-W47") is None
+    await guild_db.ensure(db, TWO, NOW)
+    assert (await pairing_service.create_round(db, TWO, NOW)).status == "not_configured"

@@ -2,15 +2,18 @@
 
 Usage (from the repository root, after `pip install -e '.[test,mutation]'`):
 
-    python tools/mutation.py domain            # bot/domain, unit tests (a few minutes)
-    python tools/mutation.py db services       # bot/db and bot/services, unit + integration tests (slower)
+    python tools/mutation.py domain            # bot/domain, with the unit tests
+    python tools/mutation.py db services       # bot/db and bot/services, unit + integration tests (slow)
+    python tools/mutation.py services --file bot/services/privacy.py   # one file only (repeatable)
     python tools/mutation.py --report domain   # print the last figures without running anything
     python tools/mutation.py --survivors db    # also list each surviving mutant (see `mutmut show <name>`)
 
 Targets run mutmut (configured in pyproject.toml, [tool.mutmut]) in a scratch copy of the project per
 test selection (`.mutation/unit/` for domain, `.mutation/full/` for db and services), so each keeps its
-own cache: a second run only retests the functions that changed. The command prints, per file, killed / total and the score, and exits 1 when a
-file is under its target (85% for bot/domain, 75% for bot/db and bot/services). Not part of CI: it is slow.
+own cache: a second run retests survivors and changed functions, not mutants already killed. The command
+prints, per file, killed / total and the score, and exits 1 when a file is under its target (85% for
+bot/domain, 75% for bot/db and bot/services). Not part of CI: it is slow. Tests that start the bot as a
+separate process are left out of these runs (see NOT_TRACEABLE).
 
 A mutant counts as caught when a test failed or timed out; "no tests" and survivors count against the
 score. Files with no mutants (empty `__init__.py`) are not listed.
@@ -25,6 +28,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +60,15 @@ TARGETS = {
     "db": Target("bot/db", 75.0, ("tests/unit", "tests/integration")),
     "services": Target("bot/services", 75.0, ("tests/unit", "tests/integration")),
 }
+
+# Tests that start the bot as another process: the mutated copy cannot be traced across processes.
+NOT_TRACEABLE = [
+    "--ignore=tests/integration/test_crash.py",
+    "--ignore=tests/unit/test_determinism.py",
+    "--deselect=tests/integration/test_errors_and_signals.py::test_sigterm_stops_the_process_cleanly",
+    "--deselect=tests/integration/test_errors_and_signals.py::test_sync_command_forces_a_sync_each_time",
+    "--deselect=tests/integration/test_errors_and_signals.py::test_a_refused_token_is_one_clear_line",
+]
 
 # mutmut's exit codes per mutant (mutmut/stats.py): 1 and 3 = a test failed, timeouts = caught too.
 CAUGHT = {1, 3, 36, -24, 24, 152, 255, 37}
@@ -104,21 +117,33 @@ def _workspace(name: str) -> str:
     return "unit" if TARGETS[name].tests == ("tests/unit",) else "full"
 
 
-def _inner(names: list[str]) -> None:
+def _inner(names: list[str], files: list[str]) -> None:
     """Runs inside the scratch copy: mutmut on these targets' files, with their tests."""
     from mutmut import __main__ as mutmut_main  # sets the fork start method
     from mutmut import configuration
 
     cfg = configuration.config()
-    cfg.only_mutate = [f"{TARGETS[name].package}/*" for name in names]
-    cfg.pytest_add_cli_args_test_selection = list(TARGETS[names[0]].tests)
+    cfg.only_mutate = files or [f"{TARGETS[name].package}/*" for name in names]
+    cfg.pytest_add_cli_args_test_selection = [*TARGETS[names[0]].tests, *NOT_TRACEABLE]
     mutmut_main._run((), None)
 
 
-def _run(names: list[str]) -> int:
+def _retry_survivors(workspace: Path) -> None:
+    """Cached verdicts are kept for killed mutants only: survivors are tried again, against new tests too."""
+    for meta in (workspace / "mutants" / "bot").rglob("*.py.meta"):
+        data = json.loads(meta.read_text("utf-8"))
+        codes = data.get("exit_code_by_key", {})
+        if any(code in SURVIVED | NO_TESTS for code in codes.values()):
+            data["exit_code_by_key"] = {k: None if c in SURVIVED | NO_TESTS else c for k, c in codes.items()}
+            meta.write_text(json.dumps(data, indent=4), "utf-8")
+
+
+def _run(names: list[str], files: list[str]) -> int:
     workspace = _prepare(_workspace(names[0]))
+    _retry_survivors(workspace)
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     command = [sys.executable, str(Path(__file__).resolve()), "--inner", *names]
+    command += [arg for f in files for arg in ("--file", f)]
     return subprocess.call(command, cwd=workspace, env=env)
 
 
@@ -147,12 +172,12 @@ def scores(name: str) -> list[FileScore]:
     return result
 
 
-def report(name: str, *, survivors: bool) -> bool:
+def report(name: str, *, survivors: bool, only: list[str] | None = None) -> bool:
     target = TARGETS[name]
-    files = scores(name)
+    files = [s for s in scores(name) if not only or any(fnmatch(s.path, f) for f in only)]
     if not files:
         print(f"{name}: no results yet (run `python tools/mutation.py {name}`)")
-        return False
+        return not only
     ok = True
     print(f"{target.package} (target {target.minimum:.0f}%, tests: {' '.join(target.tests)})")
     for score in files:
@@ -186,10 +211,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("targets", nargs="+", choices=sorted(TARGETS))
     parser.add_argument("--report", action="store_true", help="print the last results, run nothing")
     parser.add_argument("--survivors", action="store_true", help="list surviving mutants by name")
+    parser.add_argument(
+        "--file",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="mutate only this file (repeatable; a glob such as bot/db/privacy.py), for a quicker partial run",
+    )
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.inner:
-        _inner(args.targets)
+        _inner(args.targets, args.file)
         return 0
     ok = True
     if not args.report:
@@ -197,12 +229,15 @@ def main(argv: list[str] | None = None) -> int:
         for name in dict.fromkeys(args.targets):
             groups.setdefault(_workspace(name), []).append(name)
         for names in groups.values():
-            code = _run(names)
+            wanted = [f for f in args.file if any(f.startswith(TARGETS[n].package + "/") for n in names)]
+            if args.file and not wanted:
+                continue
+            code = _run(names, wanted)
             if code != 0:
                 print(f"{' '.join(names)}: mutmut stopped with exit code {code}")
                 ok = False
     for name in dict.fromkeys(args.targets):
-        ok = report(name, survivors=args.survivors) and ok
+        ok = report(name, survivors=args.survivors, only=args.file) and ok
     return 0 if ok else 1
 
 

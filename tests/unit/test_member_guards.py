@@ -286,9 +286,19 @@ async def test_purge_follows_each_servers_own_retention(db):
                 conn, guild, schedule.week_key(old, schedule.zone("UTC")), 1, None, [(shared, other)], old
             )
             await pairing_db.insert_round(conn, guild, "2026-W47", 2, None, [(shared, other)], NOW)
+        for week in ("2026-W37", "2026-W43", "2026-W47"):
+            assert await pairing_db.claim_job(db, guild, week, "notice", NOW)
     await privacy.set_retention(db, ONE, 4, NOW)
     await privacy.set_retention(db, TWO, 52, NOW)
     assert await privacy.purge_expired(db, NOW) == (1, 1)
+    jobs = await db.fetchall("SELECT guild_id, iso_week FROM weekly_jobs ORDER BY guild_id, iso_week")
+    assert [tuple(r) for r in jobs] == [
+        (ONE, "2026-W43"),
+        (ONE, "2026-W47"),
+        (TWO, "2026-W37"),
+        (TWO, "2026-W43"),
+        (TWO, "2026-W47"),
+    ]
     assert [r[0] for r in await event_rows(db, ONE, shared)] == []
     assert [r[0] for r in await event_rows(db, ONE, other)] == ["joined"]
     assert [r[0] for r in await event_rows(db, TWO, shared)] == ["joined"]

@@ -117,6 +117,11 @@ def test_json_is_recognised_by_name_or_by_content():
         parse_prompt_file("p.json", b'[{"theme": "stories", "text": "Long enough text"}, "no"]', THEMES)
     assert str(error.value) == "Item 2: expected an object of text fields. Nothing was imported."
     with pytest.raises(UserError) as error:
+        parse_prompt_file("p.json", b'{"theme": "stories"}', THEMES)
+    assert str(error.value) == (
+        "The JSON must be a list of objects with `theme` and `text`. Nothing was imported."
+    )
+    with pytest.raises(UserError) as error:
         parse_prompt_file("p.json", b"[]", THEMES)
     assert str(error.value) == "The file has no prompts in it. Nothing was imported."
     with pytest.raises(UserError) as error:

@@ -41,8 +41,8 @@ def test_then_library_order_then_lowest_id():
     # Library order is the order themes first appear among the prompts sorted by id.
     active = [Candidate(7, "voices", 0), Candidate(2, "stories", 0), Candidate(5, "family", 0)]
     assert pick(active) == 2
-    active = [Candidate(7, "voices", 1), Candidate(3, "voices", 0), Candidate(8, "family", 0)]
-    assert pick(active) == 3  # voices appears first in the library (prompt 3), family only at prompt 8
+    active = [Candidate(1, "voices", 1), Candidate(3, "family", 0), Candidate(5, "voices", 0)]
+    assert pick(active) == 5  # voices appears first in the library (prompt 1), family only at prompt 3
     active = [Candidate(6, "family", 0), Candidate(4, "family", 0)]
     assert pick(active) == 4
 

@@ -97,3 +97,32 @@ def test_local_times_are_shown_with_day_date_and_zone():
     moment = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
     assert schedule.fmt_local(moment, seoul) == "Friday 20 Nov 2026, 18:30 (Asia/Seoul)"
     assert schedule.fmt_local(moment, schedule.zone("UTC")) == "Friday 20 Nov 2026, 09:30 (UTC)"
+
+
+@pytest.fixture(params=["Pacific/Kiritimati", "Pacific/Pago_Pago"])
+def machine_timezone(request, monkeypatch):
+    """The machine's own timezone is far from UTC: nothing may depend on it, only on the server's."""
+    import time as time_module
+
+    monkeypatch.setenv("TZ", request.param)
+    time_module.tzset()
+    yield request.param
+    monkeypatch.undo()
+    time_module.tzset()
+
+
+@pytest.mark.parametrize("server", ["Pacific/Kiritimati", "Pacific/Pago_Pago", "UTC"])
+def test_nothing_depends_on_the_machines_timezone(machine_timezone, server):
+    tz = schedule.zone(server)
+    assert schedule.shift_week("2026-W47", 1, tz) == "2026-W48"
+    assert schedule.shift_week("2026-W47", -1, tz) == "2026-W46"
+    slot = schedule.WeeklySlot(0, time(9, 0), tz)  # Mondays 09:00 in the server's zone
+    monday = datetime(2026, 11, 16, 9, 0, tzinfo=tz)
+    assert slot.in_week("2026-W47") == monday
+    assert slot.in_week("2026-W47").utcoffset() == timedelta(0)
+    assert slot.next_after(monday - timedelta(minutes=1)) == monday
+    assert slot.next_after(monday) == datetime(2026, 11, 23, 9, 0, tzinfo=tz)
+    late_sunday = datetime(2026, 11, 22, 23, 0, tzinfo=tz)
+    assert slot.due(late_sunday) == "2026-W47"
+    assert slot.next_after(late_sunday) == datetime(2026, 11, 23, 9, 0, tzinfo=tz)
+    assert slot.due(datetime(2026, 11, 16, 8, 0, tzinfo=tz)) is None

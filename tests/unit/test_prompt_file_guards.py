@@ -127,3 +127,31 @@ def test_json_is_recognised_by_name_or_by_content():
     with pytest.raises(UserError) as error:
         parse_prompt_file("p.json", b'[\n{"theme": }', THEMES)
     assert str(error.value).startswith("Line 2: the JSON is malformed")
+
+
+def test_each_csv_refusal_says_what_to_do_and_that_nothing_was_imported():
+    cases = {
+        b"text\nWhat is your story?\n": (
+            "The CSV needs a header row with the columns `theme,text` (and optionally `content_note`). "
+            "Nothing was imported."
+        ),
+        b"theme,text\nstories,Fine prompt text here,extra\n": (
+            "Line 2: too many columns (put text with commas in double quotes). Nothing was imported."
+        ),
+        b'theme,text\nstories,"' + b"x" * 140_000 + b'"\n': (
+            "Line 1: the CSV is malformed (field larger than field limit (131072)). Nothing was imported."
+        ),
+        "theme,text\nstories,Café stories from long ago?\n".encode("utf-16"): (
+            "The file is not UTF-8 text: save it as UTF-8 (CSV UTF-8 in spreadsheet apps)."
+        ),
+    }
+    for data, message in cases.items():
+        with pytest.raises(UserError) as error:
+            parse_prompt_file("p.csv", data, THEMES)
+        assert str(error.value) == message
+
+
+def test_an_empty_row_in_the_middle_does_not_end_the_file():
+    data = b"theme,text\nstories,The first prompt here?\n ,\nfamily,The second prompt here?\n"
+    rows = parse_prompt_file("p.csv", data, THEMES)
+    assert [(r.line, r.theme) for r in rows] == [(2, "stories"), (4, "family")]

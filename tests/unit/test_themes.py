@@ -33,6 +33,7 @@ def test_slugs_and_display_names_in_the_members_order_without_duplicates():
         "identity",
     )
     assert parse_interests("intergenerational dialogue") == ("intergenerational",)
+    assert parse_interests(" ,family,,  ,identity") == ("family", "identity")  # empty items are skipped
 
 
 def test_a_server_specific_list_of_known_slugs():

@@ -16,18 +16,22 @@ bot/domain, 75% for bot/db and bot/services). Not part of CI: it is slow. Tests 
 separate process are left out of these runs (see NOT_TRACEABLE).
 
 A mutant counts as caught when a test failed or timed out; "no tests" and survivors count against the
-score. Files with no mutants (empty `__init__.py`) are not listed.
+score. A survivor that only changes the letter case of SQL or of a sqlite3.Row key is shown as equivalent
+and not counted (SQLite ignores that case; text in single quotes must be unchanged). Files with no mutants (empty `__init__.py`) are not listed.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import difflib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -84,6 +88,7 @@ class FileScore:
     survived: list[str]
     no_tests: list[str]
     unchecked: int
+    equivalent: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -147,6 +152,52 @@ def _run(names: list[str], files: list[str]) -> int:
     return subprocess.call(command, cwd=workspace, env=env)
 
 
+# A surviving mutant that only changes the letter case of SQL (keywords and names; not the text in '...')
+# or of a sqlite3.Row key (row["status"] vs row["STATUS"]) is equivalent: SQLite and sqlite3.Row ignore
+# that case. Such survivors are listed apart and left out of the score; nothing else is.
+_SQL = re.compile(
+    r'"\s*(SELECT|INSERT|UPDATE|DELETE|WHERE|AND|OR|FROM|JOIN|ORDER|GROUP|VALUES|SET|ON)\b', re.I
+)
+_ROW_KEY = re.compile(r'\[\s*"[A-Za-z_]+"\s*\]')
+
+
+def _case_only(before: str, after: str) -> bool:
+    if before == after or before.lower() != after.lower():
+        return False
+    if re.findall(r"'[^']*'", before) != re.findall(r"'[^']*'", after):
+        return False
+    if _SQL.search(before) or _SQL.search(after):
+        return True
+    lower_keys = lambda line: _ROW_KEY.sub(lambda m: m.group(0).lower(), line)  # noqa: E731
+    return lower_keys(before) == lower_keys(after)
+
+
+def _functions(source: Path) -> dict[str, str]:
+    text = source.read_text("utf-8")
+    found = {}
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and "__mutmut_" in node.name:
+            body = ast.get_source_segment(text, node) or ""
+            found[node.name] = body.split("\n", 1)[1] if "\n" in body else ""
+    return found
+
+
+def _is_equivalent(functions: dict[str, str], key: str) -> bool:
+    name = key.rsplit(".", 1)[1]
+    original = functions.get(re.sub(r"__mutmut_\d+$", "__mutmut_orig", name))
+    mutant = functions.get(name)
+    if original is None or mutant is None:
+        return False
+    a, b = original.splitlines(), mutant.splitlines()
+    changes = [op for op in difflib.SequenceMatcher(a=a, b=b).get_opcodes() if op[0] != "equal"]
+    return bool(changes) and all(
+        tag == "replace"
+        and i2 - i1 == j2 - j1
+        and all(_case_only(a[i], b[j]) for i, j in zip(range(i1, i2), range(j1, j2), strict=True))
+        for tag, i1, i2, j1, j2 in changes
+    )
+
+
 def scores(name: str) -> list[FileScore]:
     target = TARGETS[name]
     folder = WORK / _workspace(name) / "mutants" / target.package
@@ -157,11 +208,17 @@ def scores(name: str) -> list[FileScore]:
         if not codes:
             continue
         score = FileScore(f"{target.package}/{meta.name.removesuffix('.meta')}", 0, [], [], 0)
+        functions: dict[str, str] | None = None
         for key, code in sorted(codes.items()):
             if code in CAUGHT:
                 score.killed += 1
             elif code in SURVIVED:
-                score.survived.append(key)
+                if functions is None:
+                    functions = _functions(meta.with_suffix(""))
+                if _is_equivalent(functions, key):
+                    score.equivalent.append(key)
+                else:
+                    score.survived.append(key)
             elif code in NO_TESTS:
                 score.no_tests.append(key)
             elif code in SKIPPED:
@@ -190,6 +247,8 @@ def report(name: str, *, survivors: bool, only: list[str] | None = None) -> bool
             extra.append(f"{len(score.no_tests)} no tests")
         if score.unchecked:
             extra.append(f"{score.unchecked} not checked")
+        if score.equivalent:
+            extra.append(f"{len(score.equivalent)} equivalent (letter case of SQL), not counted")
         mark = "ok " if passed else "LOW"
         print(
             f"  {mark} {score.path:32} {score.killed:4} / {score.total:<4} {score.percent:5.1f}%"

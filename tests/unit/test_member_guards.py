@@ -636,3 +636,131 @@ async def test_too_few_members_make_no_round(db):
     assert await pairing_db.round_for_week(db, ONE, "2026-W47") is None
     await guild_db.ensure(db, TWO, NOW)
     assert (await pairing_service.create_round(db, TWO, NOW)).status == "not_configured"
+
+
+# /exchange mydata shows every field, exactly -------------------------------------------------------
+
+
+async def test_mydata_export_lists_every_field_exactly(db):
+    me, a, b, c = ids(4, 80)
+    later = NOW + timedelta(hours=1)
+    await join(db, ONE, me, timezone="Asia/Seoul", interests="family, identity", frequency="biweekly")
+    for other in (a, b, c):
+        await join(db, ONE, other)
+    await membership.skip(db, ONE, me, "2026-W49", now=later)
+    await pairing_service.set_block(db, ONE, me, a, True, NOW)
+    suggestion = await prompts.suggest(
+        db, ONE, me, "family", "우리 할머니의 요리는 무엇이었나요? (grandmother's cooking)", NOW
+    )
+    async with db.transaction() as conn:
+        await pairing_db.mark_sat_out(conn, ONE, [me], "2026-W45")
+        round_id = await pairing_db.insert_round(conn, ONE, "2026-W46", 1, None, [(me, b, c), (a,)], NOW)
+    group = (await pairing_db.groups_of_round(db, round_id))[0]["id"]
+    await pairing_db.set_thread(db, group, 777)
+    await pairing_service.record_checkin(db, ONE, group, me, "not_yet", NOW)
+    await pairing_service.leave_group(db, ONE, group, me, later)
+    raw = await privacy.export_member(db, ONE, me, later)
+    assert "우리 할머니" in raw.decode("utf-8") and raw.startswith(b'{\n  "member": {\n    "user_id"')
+    data = json.loads(raw)
+    assert data["member"] == {
+        "user_id": str(me),
+        "opted_in": True,
+        "timezone": "Asia/Seoul",
+        "interests": ["family", "identity"],
+        "frequency": "biweekly",
+        "paused_until": None,
+        "skip_week": "2026-W49",
+        "last_sat_out_week": "2026-W45",
+        "joined_at": NOW.isoformat(),
+        "updated_at": later.isoformat(),
+        "suggestions": [
+            {
+                "id": suggestion,
+                "theme": "family",
+                "text": "우리 할머니의 요리는 무엇이었나요? (grandmother's cooking)",
+                "status": "pending",
+                "created_at": NOW.isoformat(),
+            }
+        ],
+    }
+    assert data["blocks"] == [{"user_id": str(a), "since": NOW.isoformat()}]
+    assert data["rounds"] == [
+        {
+            "week": "2026-W46",
+            "members": [str(b), str(c)],
+            "thread_id": "777",
+            "checkin": "not_yet",
+            "left_pairing_at": later.isoformat(),
+        }
+    ]
+    assert [e["kind"] for e in data["events"]] == ["joined", "suggested", "not_yet", "left_pairing"]
+    assert data["events"][2] == {
+        "kind": "not_yet",
+        "iso_week": "2026-W46",
+        "round_id": round_id,
+        "group_size": None,
+        "created_at": NOW.isoformat(),
+    }
+    assert data["exported_at"] == later.isoformat()
+
+
+async def test_mydata_for_someone_who_only_suggested(db):
+    outsider = ids(2, 81)[0]
+    await prompts.suggest(db, ONE, outsider, "family", "What did your family sing together?", NOW)
+    data = json.loads(await privacy.export_member(db, ONE, outsider, NOW))
+    assert data["member"]["user_id"] == str(outsider) and data["member"]["opted_in"] is False
+    assert [s["text"] for s in data["member"]["suggestions"]] == ["What did your family sing together?"]
+    assert set(data["member"]) == {"user_id", "opted_in", "suggestions"}
+    assert data["rounds"] == [] and data["blocks"] == [] and data["events"] == []
+    nobody = json.loads(await privacy.export_member(db, ONE, 1234, NOW))
+    assert nobody["member"] is None
+
+
+def test_a_one_member_week_hides_even_its_zeros():
+    shown = stats.shown(stats.WeekFigures("2026-W47", 1, 0, 0, 0, 0))
+    assert shown == {
+        "week": "2026-W47",
+        "opted_in": "<3",
+        "paired": "<3",
+        "groups_met": "<3",
+        "checkin_response_rate": "-",
+        "prompt_participants": "<3",
+    }
+    assert stats.summary([]) == "week | opted in | paired | groups met | check-in answers | prompt thread"
+
+
+def test_the_chart_says_what_it_shows(monkeypatch):
+    from matplotlib.figure import Figure
+
+    figures = []
+    original = Figure.savefig
+
+    def keep(self, *args, **kwargs):
+        figures.append((self, kwargs))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", keep)
+    png = stats.render_chart(
+        [stats.WeekFigures("2026-W46", 4, 4, 2, 3, 3), stats.WeekFigures("2026-W47", 5, 4, 0, 0, 3)]
+    )
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    figure, options = figures[0]
+    assert options == {"format": "png", "bbox_inches": "tight"}
+    assert tuple(figure.get_size_inches()) == (8.0, 4.0) and figure.dpi == 100
+    axes = figure.axes[0]
+    assert axes.get_title() == "Participation per week (counts under 3 are hidden)"
+    assert (axes.get_xlabel(), axes.get_ylabel()) == ("ISO week", "members / groups")
+    assert [t.get_text() for t in axes.get_xticklabels()] == ["W46", "W47"]
+    assert all(line.get_marker() == "o" for line in axes.get_lines())
+    legend = axes.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "opted in",
+        "paired",
+        "groups that met",
+        "prompt thread",
+    ]
+    assert legend._ncols == 4 and not legend.get_frame_on() and legend._loc == 9  # 9: upper center
+    anchor = legend.get_bbox_to_anchor().transformed(axes.transAxes.inverted())
+    assert (round(anchor.x0, 2), round(anchor.y0, 2)) == (0.5, -0.18)
+    assert legend.get_texts()[0].get_fontsize() < 10  # "small"
+    assert axes.xaxis.get_gridlines()[0].get_alpha() == 0.3

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.db import guilds as guild_db
+from bot.db import members as members_db
 from bot.db import open_database
 from bot.db import pairing as pairing_db
 from bot.db import prompts as prompt_db
@@ -764,3 +765,20 @@ def test_the_chart_says_what_it_shows(monkeypatch):
     assert (round(anchor.x0, 2), round(anchor.y0, 2)) == (0.5, -0.18)
     assert legend.get_texts()[0].get_fontsize() < 10  # "small"
     assert axes.xaxis.get_gridlines()[0].get_alpha() == 0.3
+
+
+async def test_member_rows_change_only_for_active_members_of_that_server(db):
+    active, gone, shared = ids(3, 90)
+    for person in (active, gone, shared):
+        await join(db, ONE, person)
+    await join(db, TWO, shared)
+    await membership.leave(db, ONE, gone, now=NOW)
+    assert await members_db.count_active(db, ONE) == 2
+    assert await members_db.count_active(db, TWO) == 1
+    assert await members_db.count_active(db, 999) == 0
+    assert await members_db.set_pause(db, ONE, active, "2026-12-01", NOW) is True
+    assert await members_db.set_pause(db, ONE, gone, "2026-12-01", NOW) is False
+    assert await members_db.set_skip(db, ONE, active, "2026-W49", NOW) is True
+    assert await members_db.set_skip(db, ONE, gone, "2026-W49", NOW) is False
+    assert await members_db.set_skip(db, ONE, 4321, "2026-W49", NOW) is False
+    assert (await membership.status(db, ONE, gone)).paused_until is None

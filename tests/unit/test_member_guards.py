@@ -782,3 +782,33 @@ async def test_member_rows_change_only_for_active_members_of_that_server(db):
     assert await members_db.set_skip(db, ONE, gone, "2026-W49", NOW) is False
     assert await members_db.set_skip(db, ONE, 4321, "2026-W49", NOW) is False
     assert (await membership.status(db, ONE, gone)).paused_until is None
+
+
+async def test_weekly_figures_count_each_week_up_to_its_last_day(db):
+    from bot.db import events as events_db
+
+    a, b, c, d, e = ids(5, 91)
+    await join(db, ONE, a, now=datetime(2026, 11, 9, 8, tzinfo=UTC))  # Monday of W46
+    await join(db, ONE, b, now=datetime(2026, 11, 16, 0, 30, tzinfo=UTC))  # Monday of W47
+    await join(db, ONE, c, now=NOW)
+    await join(db, ONE, d, now=NOW + timedelta(days=1))  # recorded as tomorrow: not counted yet
+    await membership.leave(db, ONE, a, now=datetime(2026, 11, 16, 1, tzinfo=UTC))
+    await join(db, TWO, e, now=datetime(2026, 11, 9, 8, tzinfo=UTC))
+    async with db.transaction() as conn:
+        for person in (a, b, c):
+            await events_db.record(conn, ONE, person, "prompt_reply", "2026-W46", NOW)
+        await events_db.record(conn, ONE, b, "prompt_reply", "2026-W47", NOW)
+        await events_db.record(conn, ONE, b, "paired", "2026-W47", NOW)
+        await events_db.record(conn, TWO, e, "prompt_reply", "2026-W47", NOW)
+        await pairing_db.insert_round(conn, ONE, "2026-W46", 1, None, [(a, b, c)], NOW)
+    rows = await stats.weekly(db, ONE, 3, NOW)
+    assert rows == [
+        stats.WeekFigures("2026-W45", 0, 0, 0, 0, 0),
+        stats.WeekFigures("2026-W46", 1, 3, 0, 0, 3),
+        stats.WeekFigures("2026-W47", 2, 0, 0, 0, 1),
+    ]
+    # The week is the server's: late Sunday in UTC is already Monday on Kiritimati.
+    await guild_db.set_value(db, TWO, "timezone", "Pacific/Kiritimati")
+    sunday = datetime(2026, 11, 22, 12, tzinfo=UTC)
+    assert [r.week for r in await stats.weekly(db, TWO, 2, sunday)] == ["2026-W47", "2026-W48"]
+    assert [r.prompt_participants for r in await stats.weekly(db, TWO, 2, sunday)] == [1, 0]

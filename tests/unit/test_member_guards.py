@@ -812,3 +812,20 @@ async def test_weekly_figures_count_each_week_up_to_its_last_day(db):
     sunday = datetime(2026, 11, 22, 12, tzinfo=UTC)
     assert [r.week for r in await stats.weekly(db, TWO, 2, sunday)] == ["2026-W47", "2026-W48"]
     assert [r.prompt_participants for r in await stats.weekly(db, TWO, 2, sunday)] == [1, 0]
+
+
+async def test_checkin_answers_and_groups_that_met_are_not_swapped(db):
+    a, b, c, d = ids(4, 92)
+    async with db.transaction() as conn:
+        round_id = await pairing_db.insert_round(conn, ONE, "2026-W47", 1, None, [(a, b), (c, d)], NOW)
+    first, second = [g["id"] for g in await pairing_db.groups_of_round(db, round_id)]
+    await pairing_service.record_checkin(db, ONE, first, a, "met", NOW)
+    await pairing_service.record_checkin(db, ONE, first, b, "met", NOW)
+    await pairing_service.record_checkin(db, ONE, second, c, "not_yet", NOW)
+    (row,) = await stats.weekly(db, ONE, 1, NOW)
+    assert (row.paired, row.answered, row.groups_met) == (4, 3, 1)
+
+
+async def test_retention_can_be_set_before_anything_else(db):
+    await privacy.set_retention(db, 555, 8, NOW)
+    assert (await guild_db.get(db, 555))["retention_weeks"] == 8

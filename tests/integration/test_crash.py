@@ -28,15 +28,16 @@ async def test_sigkill_mid_delivery_then_restart_leaves_one_thread_per_group(fak
     people = [fake.add_member(guild, f"member{i}") for i in range(12)]
     db_path = tmp_path / "b.sqlite3"
     db = await open_database(db_path)
-    now = datetime.now(UTC)
+    now = datetime(2026, 11, 22, 23, 59, tzinfo=UTC)  # a Sunday just before midnight: the data's own time
     await guild_db.ensure(db, guild["id"], now)
     for person in people:
         await membership.join(
             db, guild["id"], person.id, timezone=None, interests=None, frequency=None, now=now
         )
-    # Today at 00:00 has passed: the round is due as soon as the bot starts.
+    # Monday 00:00 (UTC) has passed at every moment of every week: the round is due as soon as the bot
+    # process starts, whatever day its own clock says, even across Sunday-Monday midnight.
     await guild_db.set_pairing_schedule(
-        db, guild["id"], channel_id=channel.id, day=now.weekday(), at="00:00", group_size=2, odd_policy="trio"
+        db, guild["id"], channel_id=channel.id, day=0, at="00:00", group_size=2, odd_policy="trio"
     )
     await db.close()
     fake.rate_limit = 1  # one thread a second: slow enough to be killed halfway

@@ -160,11 +160,16 @@ async def test_forget_keeps_others_history_as_a_former_member(fake, runner, serv
 
 async def test_cancel_forget_changes_nothing(fake, server):
     g, ana = server["guild"], server["members"][0]
-    await ask(fake, g, ana, "exchange join")
+    await ask(fake, g, ana, "exchange join", {"interests": "identity"})
+    before = await my_data(fake, g, ana)
     confirm = await ask(fake, g, ana, "exchange forget")
     cancelled = await (await fake.click(g, ana, confirm, "Cancel")).reply()
     assert "nothing was changed" in cancelled.text
-    assert (await my_data(fake, g, ana))["member"] is not None
+    after = await my_data(fake, g, ana)
+    assert after["member"]["opted_in"] is True and after["member"]["interests"] == ["identity"]
+    assert [e["kind"] for e in after["events"]] == ["joined"]
+    before["exported_at"] = after["exported_at"]
+    assert after == before
 
 
 async def test_retention_purge_deletes_old_events_and_rounds(fake, runner, server, clock, caplog, request):

@@ -14,8 +14,10 @@ async def counts(db: Database, guild_id: int, user_id: int) -> dict[str, int]:
         "(SELECT count(*) FROM blocks WHERE guild_id = ?1 AND blocker_id = ?2), "
         "(SELECT count(*) FROM prompts WHERE guild_id = ?1 AND suggested_by = ?2), "
         "(SELECT count(*) FROM group_members WHERE guild_id = ?1 AND user_id = ?2), "
-        "(SELECT count(*) FROM events WHERE guild_id = ?1 AND user_id = ?2)",
+        "(SELECT count(*) FROM events WHERE guild_id = ?1 AND user_id = ?2), "
+        "(SELECT count(*) FROM pair_history WHERE guild_id = ?1 AND (user_a = ?2 OR user_b = ?2))",
         (guild_id, user_id),
     )
     assert row is not None
-    return dict(zip(("settings", "blocks", "suggestions", "groups", "events"), map(int, row), strict=True))
+    kinds = ("settings", "blocks", "suggestions", "groups", "events", "partners")
+    return dict(zip(kinds, map(int, row), strict=True))

@@ -75,7 +75,8 @@ async def export_member(db: Database, guild_id: int, user_id: int, now: datetime
 # What joining stores, said the same way in the join reply, the README and here.
 STORED_WHEN_JOINED = (
     "your Discord user id; your timezone, interests and frequency; pauses and skips; the members you "
-    "blocked; your groups (week, thread, the other members) and check-in answers; prompts you suggested; "
+    "blocked; your groups (week, thread, the other members) and check-in answers, and for each past partner "
+    "the last week you met (to avoid repeats); prompts you suggested; "
     "and participation events (joined, left, paused, paired, met / not yet / can't make it, left a "
     "pairing, reported, wrote in the prompt thread, suggested a prompt). Never the content of a message"
 )
@@ -88,6 +89,7 @@ _KINDS = {
     "suggestions": ("prompt suggestion", "prompt suggestions"),
     "groups": ("place in a pairing group", "places in pairing groups"),
     "events": ("participation event", "participation events"),
+    "partners": ("past partner remembered to avoid repeats", "past partners remembered to avoid repeats"),
 }
 
 

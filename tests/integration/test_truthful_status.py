@@ -88,4 +88,11 @@ async def test_status_counts_match_the_database_for_a_member(fake, runner, world
     assert (
         said(status.text, "participation events") == stored["events.user_id"] == 3
     )  # joined, paired, paused
-    assert set(stored) == {"members.user_id", "blocks.blocker_id", "group_members.user_id", "events.user_id"}
+    partners = stored.get("pair_history.user_a", 0) + stored.get("pair_history.user_b", 0)
+    assert said(status.text, "past partner") == partners == 1
+    assert set(stored) - {"pair_history.user_a", "pair_history.user_b"} == {
+        "members.user_id",
+        "blocks.blocker_id",
+        "group_members.user_id",
+        "events.user_id",
+    }

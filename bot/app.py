@@ -201,6 +201,8 @@ class BridgesBot(commands.Bot):
         try:
             await super().close()
         finally:
-            if self._db is not None:
-                await self._db.close()
-                self._db = None
+            # Taken before awaiting: a second close (a storage fault's stop racing a shutdown) must not
+            # close the connection again, which would wait for a worker thread that has already ended.
+            db, self._db = self._db, None
+            if db is not None:
+                await db.close()

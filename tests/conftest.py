@@ -52,7 +52,8 @@ async def fake() -> AsyncIterator[FakeDiscord]:
     await server.start()
     server.install()
     yield server
-    await server.stop()
+    # Bounded, so a test that leaves something hanging fails its teardown instead of stalling the suite.
+    await asyncio.wait_for(server.stop(), 30)
 
 
 class BotRunner:
@@ -84,7 +85,7 @@ class BotRunner:
 
     async def stop(self) -> None:
         if self.bot is not None:
-            await self.bot.close()
+            await asyncio.wait_for(self.bot.close(), 30)
         if self._task is not None:
             await asyncio.wait_for(self._task, 10)
         self.bot, self._task = None, None

@@ -659,6 +659,16 @@ async def notice_if_due(
     return True
 
 
+async def _round_in_window(db: Database, guild_id: int, now: datetime, after: timedelta):
+    """The latest round when it is delivered and `now` is between `after` and a week from when it was made
+    (its slot, or earlier with /pairing run-now); else None."""
+    latest = await pairing_db.latest_round(db, guild_id)
+    if latest is None or latest["status"] != "delivered":
+        return None
+    made = datetime.fromisoformat(latest["created_at"])
+    return latest if made + after <= now < made + timedelta(days=7) else None
+
+
 async def checkins_if_due(
     db: Database, guild_id: int, now: datetime, send: SendCheckin, find: FindCheckin
 ) -> int:
@@ -667,14 +677,10 @@ async def checkins_if_due(
 
     Each group's check-in is marked sent only after Discord accepted it; one that may have reached Discord
     is looked for in the thread first. Errors reaching Discord propagate, and the rest is tried later."""
-    latest = await pairing_db.latest_round(db, guild_id)
-    if latest is None or latest["status"] != "delivered":
+    latest = await _round_in_window(db, guild_id, now, CHECKIN_AFTER)
+    if latest is None:
         return 0
-    # Mid-week counts from when the round was made (its slot, or earlier with /pairing run-now).
-    made = datetime.fromisoformat(latest["created_at"])
     week = latest["iso_week"]
-    if not made + CHECKIN_AFTER <= now < made + timedelta(days=7):
-        return 0
     if await pairing_db.job_status(db, guild_id, week, "checkin") == "done":
         return 0
     sent = 0
@@ -722,13 +728,10 @@ async def reminders_if_due(db: Database, guild_id: int, now: datetime, send: Sen
     """A gentle reminder, once, near the end of the round's week, to groups where nobody answered the
     check-in (never in the same pass as the check-in itself). Claimed before it is sent: a reminder lost
     in an outage is not sent twice, nor late."""
-    latest = await pairing_db.latest_round(db, guild_id)
-    if latest is None or latest["status"] != "delivered":
+    latest = await _round_in_window(db, guild_id, now, REMINDER_AFTER)
+    if latest is None:
         return 0
-    made = datetime.fromisoformat(latest["created_at"])
     week = latest["iso_week"]
-    if not made + REMINDER_AFTER <= now < made + timedelta(days=7):
-        return 0
     if await pairing_db.job_status(db, guild_id, week, "checkin") != "done":
         return 0
     if not await pairing_db.claim_job(db, guild_id, week, "reminder", now):

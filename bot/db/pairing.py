@@ -446,23 +446,26 @@ async def quiet_members(db: Database, guild_id: int, rounds: int, round_day: str
     """Active, unpaused members whose last `rounds` groups (since any earlier quiet pause) all went without
     an answer from them: no check-in button pressed and the pairing not left."""
     rows = await db.fetchall(
+        # Each member's last groups come from the (server, member) index newest first (group rows are added
+        # round after round, so a higher id is a later round), stopping after `rounds`: a few index reads per
+        # member, not a scan of every group the server ever had.
         """
-        SELECT user_id FROM (
-            SELECT gm.user_id AS user_id,
-                   (gm.checkin IS NOT NULL OR gm.left_at IS NOT NULL) AS answered,
-                   row_number() OVER (PARTITION BY gm.user_id ORDER BY r.iso_week DESC) AS recent
-            FROM group_members gm
-            JOIN groups g ON g.id = gm.group_id
-            JOIN rounds r ON r.id = g.round_id
-            JOIN members m ON m.guild_id = gm.guild_id AND m.user_id = gm.user_id
-            WHERE gm.guild_id = ? AND m.status = 'active'
-              AND (m.paused_until IS NULL OR m.paused_until <= ?)
-              AND (m.quiet_paused_at IS NULL OR r.created_at > m.quiet_paused_at)
-        )
-        WHERE recent <= ?
-        GROUP BY user_id
-        HAVING count(*) = ? AND sum(answered) = 0
-        ORDER BY user_id
+        SELECT m.user_id FROM members m
+        WHERE m.guild_id = ? AND m.status = 'active'
+          AND (m.paused_until IS NULL OR m.paused_until <= ?)
+          AND (
+            SELECT count(*) FROM (
+                SELECT gm.checkin, gm.left_at FROM group_members gm
+                JOIN groups g ON g.id = gm.group_id
+                JOIN rounds r ON r.id = g.round_id
+                WHERE gm.guild_id = m.guild_id AND gm.user_id = m.user_id
+                  AND (m.quiet_paused_at IS NULL OR r.created_at > m.quiet_paused_at)
+                ORDER BY gm.id DESC
+                LIMIT ?
+            ) AS recent
+            WHERE recent.checkin IS NULL AND recent.left_at IS NULL
+          ) = ?
+        ORDER BY m.user_id
         """,
         (guild_id, round_day, rounds, rounds),
     )

@@ -51,6 +51,7 @@ from tests.fakediscord import FakeDiscord  # noqa: E402
 from tests.fakediscord.launch import spawn_bot  # noqa: E402
 
 MACHINE = {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count()}
+ANSWERS, ANSWER_WEIGHTS = ("met", "not_yet", "cant_make_it", None), (55, 10, 5, 30)
 TIMEZONES = (
     ("Asia/Seoul", 14),
     ("Asia/Manila", 10),
@@ -175,9 +176,15 @@ def build(
                     "SELECT id FROM groups WHERE round_id = ? ORDER BY position", (round_id,)
                 )
             ]
+            # Most members answer the mid-week check-in (70%); the rest stay silent, so about 3% have
+            # three silent rounds in a row and are paused for it when the round is made, as in a real server.
             conn.executemany(
-                "INSERT INTO group_members (guild_id, group_id, user_id) VALUES (?, ?, ?)",
-                ((guild_id, gid, u) for gid, pair in zip(ids, pairs, strict=True) for u in pair),
+                "INSERT INTO group_members (guild_id, group_id, user_id, checkin) VALUES (?, ?, ?, ?)",
+                (
+                    (guild_id, gid, u, rng.choices(ANSWERS, ANSWER_WEIGHTS)[0])
+                    for gid, pair in zip(ids, pairs, strict=True)
+                    for u in pair
+                ),
             )
             conn.executemany(
                 "INSERT INTO pair_history (guild_id, user_a, user_b, last_week) VALUES (?, ?, ?, ?) "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from datetime import datetime
 
 import aiosqlite
@@ -111,11 +112,20 @@ async def clear_departed(conn: aiosqlite.Connection, guild_id: int, user_ids: li
 async def set_quiet_pause(
     conn: aiosqlite.Connection, guild_id: int, user_id: int, until: str, now: datetime
 ) -> None:
-    """Pause a member who stopped answering; rounds before now no longer count toward another such pause."""
-    await conn.execute(
+    """Pause one member who stopped answering (see `set_quiet_pauses`)."""
+    await set_quiet_pauses(conn, guild_id, [user_id], until, now)
+
+
+async def set_quiet_pauses(
+    conn: aiosqlite.Connection, guild_id: int, user_ids: Iterable[int], until: str, now: datetime
+) -> None:
+    """Pause members who stopped answering, in one batched statement; rounds before now no longer count
+    toward another such pause."""
+    stamp = now.isoformat()
+    await conn.executemany(
         "UPDATE members SET paused_until = ?, quiet_paused_at = ?, updated_at = ? "
         "WHERE guild_id = ? AND user_id = ? AND status = 'active'",
-        (until, now.isoformat(), now.isoformat(), guild_id, user_id),
+        [(until, stamp, stamp, guild_id, user_id) for user_id in user_ids],
     )
 
 

@@ -250,9 +250,8 @@ async def pause_quiet_members(
         return ()
     until = (round_day + QUIET_PAUSE).isoformat()
     async with db.transaction() as conn:
-        for user_id in quiet:
-            await members.set_quiet_pause(conn, guild_id, user_id, until, now)
-            await events.record(conn, guild_id, user_id, "paused", week, now)
+        await members.set_quiet_pauses(conn, guild_id, quiet, until, now)
+        await events.record_many(conn, guild_id, quiet, "paused", week, now)
     log.info("paused %d members after %d rounds without a check-in answer", len(quiet), QUIET_ROUNDS)
     return tuple(quiet)
 

@@ -16,9 +16,17 @@ ROOT = Path(__file__).resolve().parents[2]
 PRIVATE = 12
 
 
+# The bot process's own clock: Monday 2026-11-23 00:05 UTC, just after the round became due.
+CLOCK_START = datetime(2026, 11, 23, 0, 5, tzinfo=UTC)
+
+
 async def start_process(fake, db_path: Path) -> asyncio.subprocess.Process:
     return await spawn_bot(
-        fake, db_path, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+        fake,
+        db_path,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+        clock_start=CLOCK_START,
     )
 
 
@@ -34,8 +42,8 @@ async def test_sigkill_mid_delivery_then_restart_leaves_one_thread_per_group(fak
         await membership.join(
             db, guild["id"], person.id, timezone=None, interests=None, frequency=None, now=now
         )
-    # Monday 00:00 (UTC) has passed at every moment of every week: the round is due as soon as the bot
-    # process starts, whatever day its own clock says, even across Sunday-Monday midnight.
+    # The process's clock starts five minutes after Monday 00:00 (UTC): the round is due as soon as it
+    # starts, whatever today's date is.
     await guild_db.set_pairing_schedule(
         db, guild["id"], channel_id=channel.id, day=0, at="00:00", group_size=2, odd_policy="trio"
     )
@@ -74,3 +82,9 @@ async def test_sigkill_mid_delivery_then_restart_leaves_one_thread_per_group(fak
     assert len({t.name for t in threads}) == 6
     placed = [m for t in threads for m in fake.thread_members[t.id] if m != fake.bot_user.id]
     assert sorted(placed) == sorted(p.id for p in people), "everyone is in exactly one thread"
+    db = await open_database(db_path)
+    try:
+        weeks = [r[0] for r in await db.fetchall("SELECT iso_week FROM rounds")]
+    finally:
+        await db.close()
+    assert weeks == ["2026-W48"], "the process made its round in the week of its injected clock"

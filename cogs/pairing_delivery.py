@@ -6,8 +6,10 @@ working after a restart without any view being stored.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import discord
@@ -17,7 +19,7 @@ from bot.domain import meeting
 from bot.errors import DeliveryProblem
 from bot.services import pairing, program
 from cogs import pair_intro
-from cogs.common import NO_MENTIONS, reply, report_channel_problem, thread_link
+from cogs.common import ANSWER_BUDGET_SECONDS, NO_MENTIONS, reply, report_channel_problem, thread_link
 from cogs.errors import report_error
 from cogs.scheduler import Scheduler
 
@@ -358,23 +360,7 @@ class PairingDelivery(commands.Cog):
             await interaction.response.send_modal(ReportModal(self, group_id))
             return
         if action == "starter":
-            # Answered directly: the new starter is for the whole group to see (a quick read and one write).
-            starter = await pairing.another_starter(self.bot.db, guild_id, group_id, interaction.user.id, now)
-            if starter.wait is not None:
-                minutes = max(1, round(starter.wait.total_seconds() / 60))
-                await interaction.response.send_message(
-                    f"A new starter was shown a moment ago: try again in {minutes} minutes.", ephemeral=True
-                )
-            elif starter.text is None:
-                await interaction.response.send_message(
-                    "This theme has no other prompt yet. Moderators can add some with `/prompts add`.",
-                    ephemeral=True,
-                )
-            else:
-                size = len(await pairing.group_members(self.bot.db, group_id))
-                await interaction.response.send_message(
-                    pair_intro.another_starter_text(starter.text, size), allowed_mentions=NO_MENTIONS
-                )
+            await self.another_starter(interaction, guild_id, group_id, now)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         if action in THANKS:
@@ -391,6 +377,37 @@ class PairingDelivery(commands.Cog):
                     await interaction.channel.remove_user(interaction.user)
                 except discord.HTTPException:
                     log.info("could not remove a member from a pairing thread")
+
+    async def another_starter(
+        self, interaction: discord.Interaction, guild_id: int, group_id: int, now: datetime
+    ) -> None:
+        """A new starter for the whole group to see (public), or a private "not now". It is answered directly
+        when the read and write take under the answer budget; when the database is slow, the press is
+        acknowledged first without a visible reply (DEFERRED_UPDATE_MESSAGE, which leaves the answer's
+        visibility open) and the answer follows as a followup."""
+
+        async def work() -> tuple[str, bool]:
+            starter = await pairing.another_starter(self.bot.db, guild_id, group_id, interaction.user.id, now)
+            if starter.wait is not None:
+                minutes = max(1, round(starter.wait.total_seconds() / 60))
+                return f"A new starter was shown a moment ago: try again in {minutes} minutes.", True
+            if starter.text is None:
+                return (
+                    "This theme has no other prompt yet. Moderators can add some with `/prompts add`.",
+                    True,
+                )
+            size = len(await pairing.group_members(self.bot.db, group_id))
+            return pair_intro.another_starter_text(starter.text, size), False
+
+        task = asyncio.ensure_future(work())
+        done, _ = await asyncio.wait({task}, timeout=ANSWER_BUDGET_SECONDS)
+        if not done:
+            await interaction.response.defer()  # type 6 for a button: acknowledged, nothing shown yet
+        text, private = await task
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=private, allowed_mentions=NO_MENTIONS)
+        else:
+            await interaction.response.send_message(text, ephemeral=private, allowed_mentions=NO_MENTIONS)
 
     async def send_report(self, interaction: discord.Interaction, group_id: int, words: str) -> None:
         """Deliver a report where only moderators read it, and tell the reporter truthfully where it went.

@@ -44,6 +44,12 @@ class InteractionRoutes:
             exchange.errors.append(40060)
             raise DiscordError(400, 40060, "Interaction has already been acknowledged.")
         kind = int(body["type"])
+        # interactions/receiving-and-responding "Interaction Callback Type": DEFERRED_UPDATE_MESSAGE (6) and
+        # UPDATE_MESSAGE (7) are "only valid for component-based interactions" (type 3, MESSAGE_COMPONENT).
+        # A modal submitted from a component is the docs' grey area: the fake, being the stricter, refuses it.
+        if kind in (6, 7) and int(exchange.payload["type"]) != 3:
+            exchange.errors.append(50035)
+            raise DiscordError(400, 50035, "Invalid Form Body: this callback type is only for components")
         data = body.get("data") or {}
         channel_id = int(exchange.payload["channel_id"])
         message_id = None

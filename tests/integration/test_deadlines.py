@@ -174,3 +174,31 @@ async def test_a_command_that_opens_a_form_answers_in_time_for_a_role_moderator(
         assert "busy" in (await form.reply(timeout=3)).text
     modal = await fake.slash(g, helper, "prompts add", {"theme": "family"}, admin_override=True)
     assert (await modal.wait_modal())["title"] == "New prompt"
+
+
+async def test_another_starter_is_acknowledged_in_time_and_still_shown_to_the_group_when_the_database_is_slow(
+    fake, runner, server
+):
+    """The button's answer is public (a starter for the group) or private (try later), so a slow press is
+    acknowledged without a visible reply (DEFERRED_UPDATE_MESSAGE) and the answer follows with its own
+    visibility."""
+    g, mod, (ana, ben) = server["guild"], server["mod"], server["members"][1:3]
+    setup = {"channel": server["prompts"], "day": "monday", "time": "09:00"}
+    await (await fake.slash(g, mod, "setup prompts", setup)).reply()
+    await fake.wait_for(lambda: fake.channel_messages(server["prompts"]), what="this week's prompt")
+    await (await fake.slash(g, mod, "pairing run-now")).reply()
+    (thread,) = fake.threads_in(server["pairs"], 12)
+    intro = next(m for m in fake.channel_messages(thread) if m.buttons())
+    async with DatabaseHolder(runner.database_path, HOLD_SECONDS) as holder:
+        press = await fake.click(g, ana, intro, "Another starter")
+        assert await press.acknowledged(timeout=3) == 6
+        assert not holder.released.is_set(), "acknowledged while the database was still locked"
+        shown = await press.reply(timeout=HOLD_SECONDS + 15)
+    assert not shown.ephemeral and "**Another starter:**" in shown.text
+    assert shown in fake.channel_messages(thread), "the group sees it in their thread"
+    assert press.errors == []
+    # Quick when the database is free: answered directly, and the "try later" stays private.
+    again = await fake.click(g, ben, intro, "Another starter")
+    assert await again.acknowledged(timeout=3) == 4
+    later = await again.reply()
+    assert later.ephemeral and "try again" in later.text

@@ -329,6 +329,23 @@ async def test_interaction_tokens_expire_after_15_minutes(fake, http):
     assert status == 401 and body["code"] == 50027
 
 
+@pytest.mark.parametrize("kind", [6, 7])
+async def test_component_only_callbacks_are_refused_for_a_slash_command(fake, http, kind):
+    """interactions/receiving-and-responding: DEFERRED_UPDATE_MESSAGE and UPDATE_MESSAGE are only valid for
+    component-based interactions; a slash command (type 2) answered with one is refused."""
+    fake.expect_refusals()
+    guild = fake.add_guild()
+    exchange = fake_interaction(fake, guild["general"])
+    url = f"/interactions/{exchange.id}/{exchange.token}/callback"
+    status, body = await call(http, "POST", url, {"type": kind})
+    assert status == 400 and body["code"] == 50035
+    assert exchange.callback_type is None, "a refused callback acknowledges nothing"
+    exchange.payload["type"] = 3  # the same callback for a button press is fine
+    exchange.payload["message"] = {"id": "1"}
+    status, _ = await call(http, "POST", url, {"type": 6})
+    assert status == 204 and exchange.callback_type == 6
+
+
 def buttons(n: int, prefix: str = "b") -> dict[str, Any]:
     return {
         "type": 1,

@@ -6,8 +6,8 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from bot.db import open_database
 from bot.db import members as members_db
+from bot.db import open_database
 from bot.db import pairing as pairing_db
 from bot.services import membership
 

@@ -401,11 +401,16 @@ async def member_rounds(db: Database, guild_id: int, user_id: int) -> list[sqlit
 
 async def job_status(db: Database, guild_id: int, iso_week: str, job: str) -> str | None:
     """'sending', 'done', or None when the once-a-week job was never attempted."""
-    row = await db.fetchone(
-        "SELECT status FROM weekly_jobs WHERE guild_id = ? AND iso_week = ? AND job = ?",
+    row = await job_row(db, guild_id, iso_week, job)
+    return row["status"] if row else None
+
+
+async def job_row(db: Database, guild_id: int, iso_week: str, job: str) -> sqlite3.Row | None:
+    """The once-a-week job's row (status, done_at: the time of its last change), or None."""
+    return await db.fetchone(
+        "SELECT status, done_at FROM weekly_jobs WHERE guild_id = ? AND iso_week = ? AND job = ?",
         (guild_id, iso_week, job),
     )
-    return row["status"] if row else None
 
 
 async def set_job_status(
@@ -473,12 +478,18 @@ async def quiet_members(db: Database, guild_id: int, rounds: int, round_day: str
 
 
 async def silent_groups(db: Database, round_id: int) -> list[sqlite3.Row]:
-    """Groups of a round with a thread where nobody still in the group answered the check-in."""
+    """Groups of a round with a thread, not reminded yet, where nobody still in the group answered the
+    check-in."""
     return await db.fetchall(
-        "SELECT g.* FROM groups g WHERE g.round_id = ? AND g.thread_id IS NOT NULL AND NOT EXISTS "
-        "(SELECT 1 FROM group_members gm WHERE gm.group_id = g.id AND gm.checkin IS NOT NULL) ORDER BY g.position",
+        "SELECT g.* FROM groups g WHERE g.round_id = ? AND g.thread_id IS NOT NULL AND g.reminded = 0 "
+        "AND NOT EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = g.id AND gm.checkin IS NOT NULL) "
+        "ORDER BY g.position",
         (round_id,),
     )
+
+
+async def set_reminded(db: Database, group_id: int) -> None:
+    await db.execute("UPDATE groups SET reminded = 1 WHERE id = ?", (group_id,))
 
 
 async def set_checkin_status(db: Database, group_id: int, status: str, message_id: int | None = None) -> None:

@@ -28,6 +28,7 @@ HISTORY_WEEKS = 52
 CHECKIN_AFTER = timedelta(days=3)
 NOTICE_BEFORE = timedelta(days=1)
 REMINDER_AFTER = timedelta(days=5)  # near the round's week end, for groups that left the check-in unanswered
+REMINDER_GAP = timedelta(days=1)  # a reminder never comes sooner than this after the check-in was sent
 QUIET_ROUNDS = 3  # rounds in a row without a check-in answer before a member is paused
 QUIET_PAUSE = timedelta(weeks=12)
 CHECKIN_ANSWERS = ("met", "not_yet", "cant_make_it")
@@ -725,19 +726,27 @@ SendReminder = Callable[[int, int], Awaitable[None]]
 
 async def reminders_if_due(db: Database, guild_id: int, now: datetime, send: SendReminder) -> int:
     """A gentle reminder, once, near the end of the round's week, to groups where nobody answered the
-    check-in (never in the same pass as the check-in itself). Claimed before it is sent: a reminder lost
-    in an outage is not sent twice, nor late."""
+    check-in, at least `REMINDER_GAP` after the check-in was sent; returns how many were sent now.
+
+    Each group is marked reminded once Discord accepted it (or its thread is gone, which `send` reports by
+    returning normally). An error reaching Discord propagates and the rest are tried on a later pass, while
+    the round's reminder window is open: one lost in an outage comes later that week, never after it."""
     latest = await _round_in_window(db, guild_id, now, REMINDER_AFTER)
     if latest is None:
         return 0
     week = latest["iso_week"]
-    if await pairing_db.job_status(db, guild_id, week, "checkin") != "done":
+    checkin = await pairing_db.job_row(db, guild_id, week, "checkin")
+    if checkin is None or checkin["status"] != "done":
         return 0
-    if not await pairing_db.claim_job(db, guild_id, week, "reminder", now):
+    if datetime.fromisoformat(checkin["done_at"]) + REMINDER_GAP > now:
+        return 0  # a check-in sent late (the bot was down): members get a day to answer it first
+    if await pairing_db.job_status(db, guild_id, week, "reminder") == "done":
         return 0
     groups = await pairing_db.silent_groups(db, latest["id"])
     for group in groups:
         await send(group["thread_id"], group["id"])
+        await pairing_db.set_reminded(db, group["id"])
+    await pairing_db.set_job_status(db, guild_id, week, "reminder", "done", now)
     return len(groups)
 
 

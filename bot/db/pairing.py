@@ -244,14 +244,34 @@ async def finish_round(conn: aiosqlite.Connection, round_id: int) -> None:
 async def discard_unsaved_round(db: Database, guild_id: int, round_id: int, iso_week: str) -> None:
     """Remove a round whose saving was interrupted (a crash), in short chunks, so the week can be made again.
 
-    Its pairs stay in the pair history: it cannot tell them from earlier meetings, and counting a pair as
-    met costs at most a less preferred partner."""
+    Its pairs go back to their last meeting in a complete round (or leave the pair history when they never
+    met before), as their members' last-paired week does: nobody counts a partner they were never given."""
     chunks = Chunks()
     chosen = "SELECT id FROM groups WHERE round_id = ? ORDER BY position LIMIT ?"
+    pairs_of_chosen = (
+        "(user_a, user_b) IN (SELECT a.user_id, b.user_id FROM group_members a JOIN group_members b "
+        f"ON b.group_id = a.group_id AND b.user_id > a.user_id WHERE a.group_id IN ({chosen}))"
+    )
+    met_elsewhere = (
+        "SELECT max(r.iso_week) FROM group_members x JOIN group_members y ON y.group_id = x.group_id "
+        "JOIN groups g ON g.id = x.group_id JOIN rounds r ON r.id = g.round_id "
+        "WHERE x.guild_id = pair_history.guild_id AND x.user_id = pair_history.user_a "
+        "AND y.user_id = pair_history.user_b AND r.id <> ?"
+    )
     await delete_in_chunks(
         db,
         chunks,
         [
+            (
+                f"DELETE FROM pair_history WHERE guild_id = ? AND last_week = ? AND ({met_elsewhere}) IS NULL "
+                f"AND {pairs_of_chosen}",
+                (guild_id, iso_week, round_id, round_id),
+            ),
+            (
+                f"UPDATE pair_history SET last_week = ({met_elsewhere}) WHERE guild_id = ? AND last_week = ? "
+                f"AND {pairs_of_chosen}",
+                (round_id, guild_id, iso_week, round_id),
+            ),
             (  # the members' last-paired week goes back to their last complete round
                 "UPDATE members SET last_paired_week = (SELECT max(r.iso_week) FROM group_members gm "
                 "JOIN groups g ON g.id = gm.group_id JOIN rounds r ON r.id = g.round_id "

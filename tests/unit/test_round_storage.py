@@ -335,3 +335,26 @@ async def test_a_save_cut_short_is_never_delivered_and_is_made_again(tmp_path):
         assert weeks == {"2026-W47"}
     finally:
         await db.close()
+
+
+async def test_a_round_cut_short_while_saving_leaves_no_pair_behind(tmp_path):
+    """The bot stopped while saving a round; the round is made again. The pairs it had written go back to
+    their last real meeting, or leave the history: nobody is counted as met who was never given a thread."""
+    db = await open_database(tmp_path / "b.sqlite3")
+    try:
+        await add_members(db, GUILD, [70, 20, 50, 40, 90, 60])
+        await add_members(db, OTHER, [70, 20])  # the same two met in another server: untouched
+        await save(db, GUILD, "2026-W45", [(50, 20), (70, 40)])
+        await save(db, OTHER, "2026-W47", [(20, 70)])
+        groups = [(90, 20), (70, 40), (60, 50)]  # 40-70 met before; the others never did
+        async with db.transaction() as conn:  # the week's round, saved only in part
+            round_id = await pairing_db.claim_round(conn, GUILD, "2026-W47", 1, None, groups, NOW, saved=False)
+            group_ids = await pairing_db.insert_group_rows(conn, GUILD, round_id, 1, len(groups))
+            rows = pairing_db.round_rows(GUILD, "2026-W47", group_ids, 1, groups)
+            await pairing_db.write_round_rows(conn, rows.members, rows.pairs, rows.last_paired)
+        await pairing_db.discard_unsaved_round(db, GUILD, round_id, "2026-W47")
+        assert await stored_pairs(db, GUILD) == {(20, 50): "2026-W45", (40, 70): "2026-W45"}
+        assert await stored_pairs(db, GUILD) == await pairs_from_groups(db, GUILD)
+        assert await stored_pairs(db, OTHER) == {(20, 70): "2026-W47"}
+    finally:
+        await db.close()

@@ -5,13 +5,17 @@ from __future__ import annotations
 from bot.db.connection import Database
 
 
-async def joins_and_leaves_by_day(db: Database, guild_id: int) -> tuple[dict[str, int], dict[str, int]]:
-    """Members who joined, and members who have left, counted per UTC day (two index scans)."""
+async def joins_and_leaves_by_minute(db: Database, guild_id: int) -> tuple[dict[str, int], dict[str, int]]:
+    """Members who joined, and members who have left, counted per UTC minute ('YYYY-MM-DDTHH:MM'; times are
+    stored in UTC): every timezone's midnight falls on a whole minute, so a server's weeks can be cut exactly
+    from these. The prefix of the stored text, read from the (server, joined) index, costs what a day did."""
     joined = await db.fetchall(
-        "SELECT substr(joined_at, 1, 10), count(*) FROM members WHERE guild_id = ? GROUP BY 1", (guild_id,)
+        "SELECT substr(joined_at, 1, 16), count(*) FROM members WHERE guild_id = ? GROUP BY 1",
+        (guild_id,),
     )
     left = await db.fetchall(
-        "SELECT substr(updated_at, 1, 10), count(*) FROM members WHERE guild_id = ? AND status = 'left' GROUP BY 1",
+        "SELECT substr(updated_at, 1, 16), count(*) FROM members "
+        "WHERE guild_id = ? AND status = 'left' GROUP BY 1",
         (guild_id,),
     )
     return {r[0]: r[1] for r in joined}, {r[0]: r[1] for r in left}

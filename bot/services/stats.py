@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from itertools import accumulate
 
 from bot.db import Database
 from bot.db import guilds as guild_db
@@ -94,20 +97,28 @@ def shown(row: WeekFigures) -> dict[str, str]:
     } | ({} if row.cross_circle_groups is None else {CIRCLE_COLUMN: cross_circle_share(row)})
 
 
+def _running_totals(by_minute: dict[str, int]) -> Callable[[str], int]:
+    """A function giving how many were counted before a minute, by binary search over running totals (a
+    server may have a different minute for every member)."""
+    minutes = sorted(by_minute)
+    totals = list(accumulate((by_minute[m] for m in minutes), initial=0))
+    return lambda limit: totals[bisect_left(minutes, limit)]
+
+
 async def _live(db: Database, guild_id: int, keys: list[str], tz, now: datetime) -> list[WeekFigures]:
     prompt_people = await stats_db.event_counts(db, guild_id, keys, "prompt_reply")
     rounds = await stats_db.round_figures(db, guild_id, keys)
     mixing = await stats_db.circle_mixing(db, guild_id, keys)
-    joined, left = await stats_db.joins_and_leaves_by_day(db, guild_id)
+    joined_by_minute, left_by_minute = await stats_db.joins_and_leaves_by_minute(db, guild_id)
+    joined, left = _running_totals(joined_by_minute), _running_totals(left_by_minute)
     result = []
     for key in keys:
         week_end = schedule.week_start(key, tz) + timedelta(days=7)
-        # Days before `limit` count: the whole week, or up to and including today for the current week.
-        limit = (week_end if week_end <= now else now + timedelta(days=1)).astimezone(UTC).date().isoformat()
+        # Minutes before `limit` count: the whole week up to its last minute at the server's midnight, or
+        # everything so far for the current week.
+        limit = week_end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M") if week_end <= now else "9999"
         # Members who had joined by the end of that week, less those who had left by then.
-        opted = sum(n for day, n in joined.items() if day < limit) - sum(
-            n for day, n in left.items() if day < limit
-        )
+        opted = joined(limit) - left(limit)
         members_in_groups, answered, met = rounds.get(key, (0, 0, 0))
         groups, cross = mixing.get(key, (0, None))
         result.append(

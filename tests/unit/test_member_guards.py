@@ -699,12 +699,6 @@ async def test_a_weeks_figures_count_up_to_its_last_second_and_show_in_full_once
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="opted-in counts cut weeks at UTC dates (joined_at/updated_at by day), not at the server's midnight: "
-    "a member who joins late on Sunday in a server west of UTC, or on Sunday at all east of it, counts in the "
-    "next week, though their own `joined` event says this one",
-)
 @pytest.mark.parametrize("timezone", ["America/Los_Angeles", "Asia/Seoul"])
 async def test_a_join_late_on_sunday_in_the_servers_timezone_counts_in_that_week(db, timezone):
     tz = schedule.zone(timezone)

@@ -122,15 +122,78 @@ def _workspace(name: str) -> str:
     return "unit" if TARGETS[name].tests == ("tests/unit",) else "full"
 
 
+def _module(path: str) -> str:
+    """bot/domain/calendar.py -> bot.domain.calendar (the prefix of mutmut's names for its mutants)."""
+    return path.removesuffix(".py").replace("/", ".")
+
+
 def _inner(names: list[str], files: list[str]) -> None:
-    """Runs inside the scratch copy: mutmut on these targets' files, with their tests."""
+    """Runs inside the scratch copy: mutmut on these targets' files, with their tests.
+
+    Every package of the scratch copy is mutated each time, so mutmut's record of which tests reach which
+    function (its stats, the slow first step) always covers all of them; `--file` only narrows which
+    mutants are run, and which tests the clean run before them needs."""
     from mutmut import __main__ as mutmut_main  # sets the fork start method
     from mutmut import configuration
+    from mutmut.state import state
 
+    workspace = _workspace(names[0])
     cfg = configuration.config()
-    cfg.only_mutate = files or [f"{TARGETS[name].package}/*" for name in names]
+    cfg.only_mutate = _mutated_patterns(workspace)
     cfg.pytest_add_cli_args_test_selection = [*TARGETS[names[0]].tests, *NOT_TRACEABLE]
+    wanted = files or [f"{TARGETS[name].package}/*" for name in names]
+
+    def chosen(path: object) -> bool:
+        return any(fnmatch(str(path), pattern) for pattern in wanted)
+
+    collect = mutmut_main.collect_source_file_mutation_data
+    tests_for = mutmut_main.tests_for_mutant_names
+
+    def only_chosen(*, mutant_names):
+        mutants, by_path = collect(mutant_names=mutant_names)
+        return [m for m in mutants if chosen(m[0].path)], by_path
+
+    def clean_tests(mutant_names):
+        if mutant_names:
+            return tests_for(mutant_names)
+        modules = {_module(str(path)) for path in by_path_of_chosen()}
+        return {
+            test
+            for name, tests in state().tests_by_mangled_function_name.items()
+            if name.rsplit(".", 1)[0] in modules
+            for test in tests
+        }
+
+    def by_path_of_chosen():
+        return [path for path in Path(".").glob("bot/**/*.py") if chosen(path)]
+
+    mutmut_main.collect_source_file_mutation_data = only_chosen
+    mutmut_main.tests_for_mutant_names = clean_tests
     mutmut_main._run((), None)
+
+
+def _mutated_patterns(workspace: str) -> list[str]:
+    return [f"{t.package}/*" for name, t in sorted(TARGETS.items()) if _workspace(name) == workspace]
+
+
+def _keep_caches_consistent(workspace: Path, name: str) -> None:
+    """Drop what mutmut would wrongly reuse.
+
+    mutmut takes a file under mutants/ that is newer than its source for an already mutated one, so a plain
+    copy left there (by a run that mutated other files) would never be mutated again: such copies are
+    removed and mutmut writes them again (it keeps the verdicts of functions whose code did not change).
+    Its stats (which tests reach which function) only cover the files it mutated when they were collected:
+    when that set changes, they are dropped and collected again."""
+    mutants = workspace / "mutants"
+    for pattern in _mutated_patterns(name):
+        for path in (mutants / pattern.removesuffix("/*")).rglob("*.py"):
+            if "mutmut generated" not in path.read_text("utf-8"):
+                path.unlink()
+    marker = workspace / "stats-cover.json"
+    patterns = json.dumps(_mutated_patterns(name))
+    if not marker.exists() or marker.read_text("utf-8") != patterns:
+        (mutants / "mutmut-stats.json").unlink(missing_ok=True)
+        marker.write_text(patterns, "utf-8")
 
 
 def _retry_survivors(workspace: Path) -> None:
@@ -145,6 +208,7 @@ def _retry_survivors(workspace: Path) -> None:
 
 def _run(names: list[str], files: list[str]) -> int:
     workspace = _prepare(_workspace(names[0]))
+    _keep_caches_consistent(workspace, _workspace(names[0]))
     _retry_survivors(workspace)
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     command = [sys.executable, str(Path(__file__).resolve()), "--inner", *names]

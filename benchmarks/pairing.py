@@ -2,6 +2,7 @@
 
     python benchmarks/pairing.py --members 100000 --weeks 26 --seed 1 --runs 3
     python benchmarks/pairing.py --stable 10 20 50 --seeds 5
+    python benchmarks/pairing.py --stable 400 --seeds 1 --first-seed 0   # 399 weeks of 400 members: about half an hour
 
 Prints one JSON line per case. The history is made by the engine itself over `--weeks` past rounds.
 """
@@ -145,8 +146,11 @@ def stable_case(n: int, seed: int) -> dict:
     engine_first_repeat = shuffle_first_repeat = None
     shuffle_met: set[tuple[int, int]] = set()
     rng = random.Random(seed)
+    cpu_per_round = []
     for week in range(n - 1):
+        start = time.process_time()
         plan = plan_round(RoundInput(members, dict(last_met), seed=seed * 1000 + week))
+        cpu_per_round.append(time.process_time() - start)
         if plan.repeats and engine_first_repeat is None:
             engine_first_repeat = week + 1
         last_met.update(history_from_groups([(week, plan.groups)]))
@@ -164,6 +168,10 @@ def stable_case(n: int, seed: int) -> dict:
         "repeat_free_weeks": (engine_first_repeat or n) - 1,
         "meets_bound": engine_first_repeat is None,
         "shuffle_first_repeat_week": shuffle_first_repeat,
+        "slowest_round_cpu_s": round(max(cpu_per_round), 2),
+        "median_round_cpu_s": round(statistics.median(cpu_per_round), 3),
+        "total_cpu_s": round(sum(cpu_per_round), 1),
+        "load_average_1m": round(os.getloadavg()[0], 2),
     }
 
 
@@ -179,7 +187,8 @@ def main() -> None:
     )
     parser.add_argument("--runs", type=int, default=3, help="timings per case; the median is reported")
     parser.add_argument("--stable", type=int, nargs="*", default=[])
-    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--seeds", type=int, default=5, help="stable groups: seeds 0 .. SEEDS-1")
+    parser.add_argument("--first-seed", type=int, default=0, help="stable groups: start the seeds here")
     args = parser.parse_args()
     machine = {"python": platform.python_version(), "machine": platform.machine()}
     for n in args.members:
@@ -188,7 +197,7 @@ def main() -> None:
             flush=True,
         )
     for n in args.stable:
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             print(json.dumps({**stable_case(n, seed), **machine}), flush=True)
 
 

@@ -14,7 +14,9 @@ Above that size, history is sparse and a greedy matching over a candidate graph 
 (timezone, then interests) is fast and close to the best score; a local search with a fixed budget of
 tries (and, when mixing across circles, swaps toward cross-circle pairs) improves it, and a repair step
 swaps partners away from blocked and repeated pairs. Groups of 3-4 grow each group with the member that
-adds the least cost. An odd member joins a trio or sits out (whoever sat out longest ago).
+adds the least cost. An odd member joins a trio or sits out (whoever sat out longest ago); up to
+`EXACT_LIMIT` members the trio rotates as well (whoever was in a trio longest ago is the odd one, and joins
+the pair whose members were in the fewest trios).
 
 The pair score is `score()`: `preference()` (0-6) plus `CROSS_BONUS` for a cross-circle pair when the
 round mixes across circles. Blocked pairs are never placed; a repeat outweighs any score.
@@ -144,8 +146,19 @@ def plan_round(data: RoundInput) -> RoundPlan:
         sat_out = sorted(order[:leftover_count])
         leaving = set(sat_out)
         ids = [i for i in ids if i not in leaving]
+    trio_weeks: dict[int, int] = {}
+    trio_counts: dict[int, int] = {}
+    odd_one: list[int] = []
+    if leftover_count and size == 2 and data.odd_policy != "sit_out" and len(ids) <= EXACT_LIMIT:
+        # The trio rotates: the odd one is whoever was in a trio longest ago (never counts as longest ago),
+        # and joins the group whose members were in the fewest trios, unless that costs a repeat.
+        trio_weeks, trio_counts = _trios(data.last_met, by_id)
+        chosen = min(ids, key=lambda i: (trio_weeks.get(i, -1), rng.random()))
+        odd_one = [chosen]
+        ids = [i for i in ids if i != chosen]
     if size == 2:
         pairs, extra = _pairs(ids, costs, rng)
+        extra = odd_one + extra
         groups = [list(p) for p in pairs]
     else:
         groups, extra = _groups(ids, size, costs, rng)
@@ -153,13 +166,19 @@ def plan_round(data: RoundInput) -> RoundPlan:
         if data.odd_policy == "sit_out" or not groups:
             sat_out.append(member)
         else:
-
-            def rank(g: list[int], member: int = member) -> tuple[bool, int, int]:
-                blocked = any(pair_key(member, other) in data.blocks for other in g)
-                return (blocked, len(g), costs.group([*g, member]) - costs.group(g))
-
             # On a large server a sample of groups is plenty to find a good home for one extra member.
             pool = groups if len(groups) <= 2000 else rng.sample(groups, 2000)
+            order = {id(g): rng.random() for g in pool}  # equally good groups: any, not the lowest ids
+
+            def rank(
+                g: list[int], member: int = member, order: dict[int, float] = order
+            ) -> tuple[bool, int, bool, int, int, int, float]:
+                blocked = any(pair_key(member, other) in data.blocks for other in g)
+                added = costs.group([*g, member]) - costs.group(g)
+                in_trios = sum(trio_counts.get(other, 0) for other in g)
+                last_trio = max((trio_weeks.get(other, -1) for other in g), default=-1)
+                return (blocked, len(g), added >= REPEAT, in_trios, last_trio, added, order[id(g)])
+
             best = min(pool, key=rank)
             if rank(best)[0]:  # no group can take them without a blocked pair
                 sat_out.append(member)
@@ -176,6 +195,28 @@ def plan_round(data: RoundInput) -> RoundPlan:
                 repeats += key in last_met
                 blocked += key in blocks
     return RoundPlan(final, sorted(sat_out), repeats, blocked)
+
+
+def _trios(
+    last_met: dict[tuple[int, int], int], by_id: dict[int, Candidate]
+) -> tuple[dict[int, int], dict[int, int]]:
+    """The last week each member was in a trio, and in how many weeks they were, read from the pair history:
+    a week in which they met two partners. (A partner met again later moves that pair's week on, so this can
+    miss a trio: it only steers who makes the trio.) For rounds of up to `EXACT_LIMIT` members, whose history
+    is small."""
+    partners: dict[tuple[int, int], int] = {}
+    for (a, b), week in last_met.items():
+        for member in (a, b):
+            if member in by_id:
+                partners[member, week] = partners.get((member, week), 0) + 1
+    last: dict[int, int] = {}
+    count: dict[int, int] = {}
+    for (member, week), met in partners.items():
+        if met >= 2:
+            count[member] = count.get(member, 0) + 1
+            if week > last.get(member, -1):
+                last[member] = week
+    return last, count
 
 
 # --------------------------------------------------------------------------------------------- pairs

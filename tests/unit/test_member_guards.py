@@ -825,11 +825,6 @@ async def test_sitting_out_rotates_week_after_week(db, count, seed):
     assert sat_out[count:] == sat_out[:count]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="README promises rotation only for sit_out; with trio the member left over joins whichever group "
-    "costs least, and here the member with the lowest id is in the trio all nine weeks",
-)
 async def test_the_trio_is_not_the_same_member_week_after_week(db):
     people = ids(9, 42)
     await setup_pairing(db, ONE)  # odd_policy trio

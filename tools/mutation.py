@@ -169,7 +169,26 @@ def _inner(names: list[str], files: list[str]) -> None:
 
     mutmut_main.collect_source_file_mutation_data = only_chosen
     mutmut_main.tests_for_mutant_names = clean_tests
+    _patient_wall_clock()
     mutmut_main._run((), None)
+
+
+# mutmut stops a mutant's tests after (measured time + 1 s) x timeout_multiplier seconds of wall-clock time, and
+# after twice that of CPU time. On a machine shared with other runs the wall clock runs several times slower
+# than the measurement, and a healthy mutant would be stopped and counted as caught: the wall-clock limit is
+# made this many times longer, so that the CPU-time limit (which other processes do not stretch) decides.
+WALL_CLOCK_SLACK = 4
+
+
+def _patient_wall_clock() -> None:
+    from mutmut.workers import isolation
+
+    register = isolation.register_timeout
+
+    def patient(pid: int, timeout_s: float) -> None:
+        register(pid, timeout_s * WALL_CLOCK_SLACK)
+
+    isolation.register_timeout = patient
 
 
 def _mutated_patterns(workspace: str) -> list[str]:

@@ -94,6 +94,24 @@ def test_large_rounds_weigh_every_pair_as_small_rounds_do(data, mix):
             assert fast(*older) < fast(*newer)
 
 
+def test_large_rounds_count_timezone_points_as_small_rounds_do_at_every_edge():
+    # Offsets on both sides of each edge of the scale (1, 3 and 6 hours, half a day, a whole day), including
+    # minutes no real timezone has, so that the two copies of the rule must agree everywhere.
+    edges = [0, 1, 59, 60, 61, 179, 180, 181, 359, 360, 361, 719, 720, 721, 1439, 1440, 1441, 1500, 1501]
+    offsets = sorted({o for e in edges for o in (e - 720, 840 - e, e // 2)} | {-720, 840})
+    people = [Candidate(k + 1, offset) for k, offset in enumerate(offsets)] + [Candidate(10**6)]
+    by_id = {m.id: m for m in people}
+    costs = pairing._Costs(RoundInput(people), by_id)
+    fast = pairing._fast_cost(
+        costs,
+        {m.id: pairing._UNKNOWN if m.utc_offset_minutes is None else m.utc_offset_minutes for m in people},
+        {m.id: 0 for m in people},
+    )
+    for a, b in itertools.permutations(by_id, 2):
+        expected = -pairing.tz_points(by_id[a].utc_offset_minutes, by_id[b].utc_offset_minutes)
+        assert fast(a, b) == costs.pair(a, b) == expected, (by_id[a], by_id[b])
+
+
 # ------------------------------------------------------------------------------ large rounds
 
 

@@ -36,7 +36,8 @@ def best_matching(
     weight: Callable[[int, int], int],
     candidates: int = CANDIDATES,
 ) -> list[tuple[int, int]]:
-    """Maximum cardinality first, then maximum total weight, over each member's best `candidates` partners.
+    """Maximum cardinality first, then maximum total weight, over each member's best `candidates` partners;
+    when those leave members unpaired who could be paired over the whole graph, they are paired over it.
 
     Ties among equally good partners are broken by `mix`, so the candidate graph is the same in every
     process. Weights must be non-negative integers.
@@ -49,8 +50,16 @@ def best_matching(
         partners = sorted(adjacency[a], key=lambda b: (-weight(a, b), mix(0, min(a, b), max(a, b))))
         for b in partners[:candidates]:
             graph.add_edge(a, b, weight=weight(a, b))
-    matching = nx.max_weight_matching(graph, maxcardinality=True)
-    return sorted((min(a, b), max(a, b)) for a, b in matching)
+    matching = sorted((min(a, b), max(a, b)) for a, b in nx.max_weight_matching(graph, maxcardinality=True))
+    if len(matching) * 2 < n - 1:
+        # The candidate graph can split into odd parts (members whose best partners all resemble each other)
+        # where the whole graph still pairs more people: augmenting paths over every allowed partner find
+        # them, and keep everyone already matched matched.
+        mate = perfect_matching(n, [set(partners) for partners in adjacency], matching)
+        more = [(a, mate[a]) for a in range(n) if a < mate[a]]
+        if len(more) > len(matching):
+            return more
+    return matching
 
 
 def perfect_matching(n: int, adjacency: Sequence[set[int]], order: Sequence[tuple[int, int]]) -> list[int]:

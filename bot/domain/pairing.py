@@ -158,6 +158,13 @@ def plan_round(data: RoundInput) -> RoundPlan:
         ids = [i for i in ids if i != chosen]
     if size == 2:
         pairs, extra = _pairs(ids, costs, rng)
+        if odd_one and (extra or any(costs.pair(a, b) >= REPEAT for a, b in pairs)):
+            # Setting this member aside left someone unpaired (a block) or forced a repeat: let the matching
+            # choose the odd one among everyone instead, if that pairs more people or repeats less.
+            everyone = sorted([*ids, *odd_one])
+            others, others_extra = _pairs(everyone, costs, rng)
+            if (len(others), -_repeats(others, costs)) > (len(pairs), -_repeats(pairs, costs)):
+                pairs, extra, odd_one = others, others_extra, []
         extra = odd_one + extra
         groups = [list(p) for p in pairs]
     else:
@@ -195,6 +202,10 @@ def plan_round(data: RoundInput) -> RoundPlan:
                 repeats += key in last_met
                 blocked += key in blocks
     return RoundPlan(final, sorted(sat_out), repeats, blocked)
+
+
+def _repeats(pairs: list[tuple[int, int]], costs: _Costs) -> int:
+    return sum(costs.pair(a, b) >= REPEAT for a, b in pairs)
 
 
 def _trios(

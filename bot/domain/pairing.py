@@ -24,6 +24,7 @@ round mixes across circles. Blocked pairs are never placed; a repeat outweighs a
 
 from __future__ import annotations
 
+import gc
 import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ NEIGHBOUR_WINDOW = 5
 CROSS_NEIGHBOURS = 10  # the window when mixing across circles: more candidates, as a third are same-circle
 GREEDY_PASSES = 6
 IMPROVE_SWEEPS = 12
-IMPROVE_BUDGET = 30_000  # swap tries of the local search above EXACT_LIMIT, in all
+IMPROVE_BUDGET = 15_000  # swap tries of the local search above EXACT_LIMIT, in all
 CROSS_WINDOW = 48  # pairs compared by the cross-circle swaps above EXACT_LIMIT
 CROSS_BONUS = 4  # a cross-circle pair outscores a same-circle pair with up to 3 more preference points
 BLOCKED = 10**9
@@ -130,7 +131,20 @@ class _Costs:
 
 
 def plan_round(data: RoundInput) -> RoundPlan:
-    """Split the eligible members into groups. Every member is in exactly one group or sits out."""
+    """Split the eligible members into groups. Every member is in exactly one group or sits out.
+
+    The engine makes no reference cycles, so Python's cyclic garbage collector is paused while it runs: at
+    100,000 members its passes over the round's tuples found nothing and took a tenth of the time."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _plan_round(data)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _plan_round(data: RoundInput) -> RoundPlan:
     rng = random.Random(data.seed)
     by_id = {m.id: m for m in data.members}
     costs = _Costs(data, by_id)
@@ -196,6 +210,10 @@ def plan_round(data: RoundInput) -> RoundPlan:
     repeats = blocked = 0
     last_met, blocks = data.last_met, data.blocks
     for g in final:  # every group is sorted, so (g[i], g[j]) with i < j is already a pair key
+        if len(g) == 2:
+            repeats += g in last_met
+            blocked += g in blocks
+            continue
         for i in range(len(g) - 1):
             for j in range(i + 1, len(g)):
                 key = (g[i], g[j])
@@ -242,8 +260,9 @@ def _pairs(ids: list[int], costs: _Costs, rng: random.Random) -> tuple[list[tupl
         pairs = _repair(pairs, costs, rng)
     # A blocked pair that nothing could undo is split; its members go to the leftovers.
     kept = []
+    blocks = costs.blocks
     for a, b in pairs:
-        if pair_key(a, b) in costs.blocks:
+        if ((a, b) if a < b else (b, a)) in blocks:
             extra += [a, b]
         else:
             kept.append((a, b))
@@ -361,30 +380,39 @@ def _greedy_pairs(
 ) -> tuple[list[tuple[int, int]], list[int]]:
     """Greedy matching over each member's nearest neighbours in (timezone, interests) order.
 
-    Written for speed at 100,000 members: interests become bitmasks (bits in theme-name order, so the same
-    in every process) and the inner loop stays on locals.
+    Written for speed at 100,000 members: interests become bitmasks (bits in an order of the theme names
+    that the seed shuffles, so the same in every process) and the inner loop stays on locals.
     """
     by_id = costs.by_id
     themes = sorted({theme for i in ids for theme in by_id[i].interests})
+    # The first pass sorts by interests as bits: an order of the themes that changes with the seed gives
+    # each week new neighbours of similar interests (a fixed order gives last week's, who have met).
+    rng.shuffle(themes)
     theme_bits = {theme: 1 << bit for bit, theme in enumerate(themes)}
+    unknown = _UNKNOWN
+    shift = len(themes)
     masks: dict[int, int] = {}
+    offsets: dict[int, int] = {}
+    # One row per member: (id, UTC offset, interest bits, timezone sort key); offset + 1440 > 0.
+    remaining: list[tuple[int, int, int, int]] = []
     for i in ids:
+        member = by_id[i]
         mask = 0
-        for theme in by_id[i].interests:
+        for theme in member.interests:
             mask |= theme_bits[theme]
+        offset = member.utc_offset_minutes
+        if offset is None:
+            offset = unknown
         masks[i] = mask
+        offsets[i] = offset
+        remaining.append((i, offset, mask, (offset + 1440) << shift))
     across = costs.mix == "across"
     window = CROSS_NEIGHBOURS if across else NEIGHBOUR_WINDOW
     circles = {i: by_id[i].circles for i in ids} if across else {}
-    unknown = _UNKNOWN
-    offsets = {
-        i: (by_id[i].utc_offset_minutes if by_id[i].utc_offset_minutes is not None else unknown) for i in ids
-    }
-    zone_keys = {i: (offsets[i] + 1440) << len(themes) for i in ids}  # offsets[i] + 1440 > 0
     last_met, blocks = costs.last_met, costs.blocks
     taken: set[int] = set()
     pairs: list[tuple[int, int]] = []
-    remaining = list(ids)
+    pair_costs: list[int] = []  # the cost of each pair, as the local search counts it
     # Each pass sorts who is still unpaired by (timezone, interests, fresh jitter) and matches neighbours,
     # best score first. Later passes see new neighbours, once history has used up the nearest ones.
     for attempt in range(GREEDY_PASSES):
@@ -393,31 +421,39 @@ def _greedy_pairs(
         # One integer per member as the sort key (faster than a tuple): timezone, then interests, then jitter.
         bits = rng.getrandbits
         if attempt == 0:
-            ordered = sorted(remaining, key=lambda i: (zone_keys[i] | masks[i]) << 32 | bits(32))
+            ordered = sorted(remaining, key=lambda row: (row[3] | row[2]) << 32 | bits(32))
         else:  # same timezone, random order: new neighbours every pass
-            ordered = sorted(remaining, key=lambda i: zone_keys[i] << 32 | bits(32))
+            ordered = sorted(remaining, key=lambda row: row[3] << 32 | bits(32))
         if across and attempt:
             # Later passes alternate circle sets, so that the members an uneven timezone left over see
             # cross-circle neighbours in other timezones.
             seen: dict[frozenset[int], int] = {}
             turn = {}
-            for i in ordered:
-                turn[i] = seen[circles[i]] = seen.get(circles[i], -1) + 1
-            ordered.sort(key=lambda i: (turn[i], offsets[i]))
+            for row in ordered:
+                group = circles[row[0]]
+                turn[row[0]] = seen[group] = seen.get(group, -1) + 1
+            ordered.sort(key=lambda row: (turn[row[0]], row[1]))
         # Scores are small integers, so edges go into one bucket per score instead of being sorted.
         buckets: list[list[tuple[int, int]]] = [[] for _ in range(7 + CROSS_BONUS)]
+        add = [bucket.append for bucket in buckets]
         count = len(ordered)
-        row_offsets = [offsets[i] for i in ordered]
-        row_masks = [masks[i] for i in ordered]
-        for index in range(count):
-            a = ordered[index]
-            off_a, mask_a = row_offsets[index], row_masks[index]
-            for other in range(index + 1, min(count, index + 1 + window)):
-                b = ordered[other]
+        # by_shared[tz][k]: where a pair with this timezone score and k shared interests goes.
+        by_shared = [[add[tz + min(3, k)] for k in range(shift + 1)] for tz in range(4)]
+        for index, (a, off_a, mask_a, _) in enumerate(ordered):
+            window_rows = ordered[index + 1 : index + 1 + window]
+            if not across and window_rows and window_rows[-1][1] == off_a:
+                # The common case: rows are in timezone order and the whole window shares this timezone.
+                put = by_shared[1 if off_a == unknown else 3]
+                for b, _, mask_b, _ in window_rows:
+                    key = (a, b) if a < b else (b, a)
+                    if key in last_met or key in blocks:
+                        continue
+                    put[(mask_a & mask_b).bit_count()](key)
+                continue
+            for b, off_b, mask_b, _ in window_rows:
                 key = (a, b) if a < b else (b, a)
                 if key in last_met or key in blocks:
                     continue
-                off_b = row_offsets[other]
                 if off_a == off_b:
                     tz = 1 if off_a == unknown else 3
                 elif off_a == unknown or off_b == unknown:
@@ -427,26 +463,30 @@ def _greedy_pairs(
                     if gap > 720:
                         gap = 1440 - gap
                     tz = 3 if gap <= 60 else 2 if gap <= 180 else 1 if gap <= 360 else 0
-                shared = (mask_a & row_masks[other]).bit_count()
+                shared = (mask_a & mask_b).bit_count()
                 value = tz + (shared if shared < 3 else 3)
                 if across and circles[a] and circles[b] and circles[a] != circles[b]:
                     value += CROSS_BONUS
-                buckets[value].append((a, b))
-        for bucket in reversed(buckets):
-            for a, b in bucket:
+                add[value](key)
+        for value in range(len(buckets) - 1, -1, -1):
+            for pair in buckets[value]:
+                a, b = pair
                 if a not in taken and b not in taken:
                     taken.add(a)
                     taken.add(b)
-                    pairs.append((a, b))
-        remaining = [i for i in ordered if i not in taken]
+                    pairs.append(pair)
+                    pair_costs.append(-value)
+        remaining = [row for row in ordered if row[0] not in taken]
         if len(remaining) < max(2, count // 50):
             break
-    rest = [i for i in remaining if i not in taken]
+    rest = [row[0] for row in remaining]
     rng.shuffle(rest)
     extra = [rest.pop()] if len(rest) % 2 else []
-    pairs += [(rest[i], rest[i + 1]) for i in range(0, len(rest), 2)]
     cost = _fast_cost(costs, offsets, masks)
-    pairs = _improve(pairs, cost, rng, offsets)
+    for i in range(0, len(rest), 2):
+        pairs.append((rest[i], rest[i + 1]))
+        pair_costs.append(cost(rest[i], rest[i + 1]))
+    pairs = _improve(pairs, pair_costs, cost, rng, offsets)
     if across:
         pairs = _cross_swaps(pairs, costs, cost, offsets)
     return pairs, extra
@@ -454,31 +494,41 @@ def _greedy_pairs(
 
 def _improve(
     pairs: list[tuple[int, int]],
+    pair_costs: list[int],
     cost: Callable[[int, int], int],
     rng: random.Random,
     offsets: dict[int, int],
 ) -> list[tuple[int, int]]:
     """Local search: swap partners between two pairs of nearby timezones when that raises the score
     without creating a repeat or a blocked pair. At most `IMPROVE_BUDGET` tries in all, so its time
-    grows smoothly with the server and never switches off."""
-    pairs = sorted(pairs, key=lambda p: (offsets[p[0]], p))
+    grows smoothly with the server and never switches off. `pair_costs[k]` is `cost(*pairs[k])`."""
+    zones = [offsets[a] for a, _ in pairs]
+    order = sorted(range(len(pairs)), key=zones.__getitem__)  # stable: the same input gives the same order
+    pairs = [pairs[k] for k in order]
+    current = [pair_costs[k] for k in order]
     count = len(pairs)
     if count < 2:
         return pairs
     span = 40
-    randint = rng.randint
+    width = 2 * span + 1
+    random_ = rng.random
     for step in range(min(IMPROVE_SWEEPS * count, IMPROVE_BUDGET)):
         i = step % count
-        j = i + randint(-span, span)
+        j = i + int(random_() * width) - span
         if j == i or not 0 <= j < count:
             continue
         a, b = pairs[i]
         c, d = pairs[j]
-        before = cost(a, b) + cost(c, d)
-        if cost(a, c) + cost(b, d) < before:
+        before = current[i] + current[j]
+        first, second = cost(a, c), cost(b, d)
+        if first + second < before:
             pairs[i], pairs[j] = (a, c), (b, d)
-        elif cost(a, d) + cost(b, c) < before:
+            current[i], current[j] = first, second
+            continue
+        first, second = cost(a, d), cost(b, c)
+        if first + second < before:
             pairs[i], pairs[j] = (a, d), (b, c)
+            current[i], current[j] = first, second
     return pairs
 
 
@@ -495,7 +545,7 @@ def _cross_swaps(
         a, b = by_id[pair[0]], by_id[pair[1]]
         return (bool(a.circles) or bool(b.circles)) and not crosses(a, b)
 
-    pairs = sorted(pairs, key=lambda p: (offsets[p[0]], p))
+    pairs = sorted(pairs, key=lambda p: offsets[p[0]])  # stable: the same input gives the same order
     count = len(pairs)
     for _ in range(2):
         for i in range(count):
@@ -519,7 +569,8 @@ def _repair(pairs: list[tuple[int, int]], costs: _Costs, rng: random.Random) -> 
     """Swap partners between two pairs while that lowers the cost of a blocked or repeated pair."""
     pairs = list(pairs)
     flagged = costs.blocks.__contains__, costs.last_met.__contains__
-    bad = [i for i, (a, b) in enumerate(pairs) if flagged[0](pair_key(a, b)) or flagged[1](pair_key(a, b))]
+    keys = [(a, b) if a < b else (b, a) for a, b in pairs]
+    bad = [i for i, key in enumerate(keys) if flagged[0](key) or flagged[1](key)]
     if not bad:
         return pairs
     order = list(range(len(pairs)))

@@ -478,3 +478,49 @@ def test_an_even_server_of_400_is_all_pairs_when_interests_cluster():
     ]
     plan = plan_round(RoundInput(people, seed=1))
     assert all(len(g) == 2 for g in plan.groups)
+
+
+@pytest.mark.parametrize("mix", ["any", "across"])
+def test_the_local_search_starts_from_each_pairs_true_cost(monkeypatch, mix):
+    # The greedy hands the local search each pair's cost (from the score it was bucketed at, or computed for
+    # the pairs made at random at the end). A wrong one would make swaps that lower the score.
+    rng = random.Random(11)
+    people = [
+        Candidate(
+            i,
+            rng.choice([None, -300, 0, 45, 60, 540]),
+            frozenset(rng.sample(THEMES, rng.randint(0, 4))),
+            -1,
+            frozenset(rng.sample([1, 2, 3], rng.randint(0, 1))),
+        )
+        for i in rng.sample(range(10**5, 10**9), EXACT_LIMIT + 301)
+    ]
+    ids = [m.id for m in people]
+    met = {pair_key(*rng.sample(ids, 2)): rng.randint(0, 9) for _ in range(3000)}
+    seen = []
+    real = pairing._improve
+
+    def spy(pairs, pair_costs, cost, *rest):
+        seen.append([(cost(a, b), given) for (a, b), given in zip(pairs, pair_costs, strict=True)])
+        return real(pairs, pair_costs, cost, *rest)
+
+    monkeypatch.setattr(pairing, "_improve", spy)
+    plan_round(RoundInput(people, met, seed=4, mix=mix))
+    (checked,) = seen
+    assert len(checked) >= (EXACT_LIMIT + 300) // 2 - 1
+    assert all(true == given for true, given in checked)
+
+
+def test_the_engine_leaves_the_garbage_collector_as_it_found_it():
+    import gc
+
+    people = [Candidate(i) for i in range(EXACT_LIMIT + 10)]
+    assert gc.isenabled()
+    plan_round(RoundInput(people))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        plan_round(RoundInput(people))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -72,6 +72,8 @@ NOT_TRACEABLE = [
     "--deselect=tests/integration/test_errors_and_signals.py::test_sigterm_stops_the_process_cleanly",
     "--deselect=tests/integration/test_errors_and_signals.py::test_sync_command_forces_a_sync_each_time",
     "--deselect=tests/integration/test_errors_and_signals.py::test_a_refused_token_is_one_clear_line",
+    "--deselect=tests/unit/test_backup.py::test_cli_backup_while_the_bot_holds_a_write_transaction",
+    "--deselect=tests/unit/test_config.py::test_migrate_then_backup",
 ]
 
 # mutmut's exit codes per mutant (mutmut/stats.py): 1 and 3 = a test failed, timeouts = caught too.

@@ -51,13 +51,6 @@ async def set_left(conn: aiosqlite.Connection, guild_id: int, user_id: int, now:
     return cursor.rowcount > 0
 
 
-async def count_active(db: Database, guild_id: int) -> int:
-    row = await db.fetchone(
-        "SELECT count(*) FROM members WHERE guild_id = ? AND status = 'active'", (guild_id,)
-    )
-    return int(row[0]) if row else 0
-
-
 async def set_pause(db: Database, guild_id: int, user_id: int, until: str | None, now: datetime) -> bool:
     async with db.transaction() as conn:
         cursor = await conn.execute(

@@ -452,16 +452,6 @@ async def checkins_to_send(db: Database, round_id: int) -> list[sqlite3.Row]:
     )
 
 
-async def claim_job(db: Database, guild_id: int, iso_week: str, job: str, now: datetime) -> bool:
-    """Mark a once-a-week job as done; False if it already was (in this process or another)."""
-    async with db.transaction() as conn:
-        cursor = await conn.execute(
-            "INSERT OR IGNORE INTO weekly_jobs (guild_id, iso_week, job, done_at) VALUES (?, ?, ?, ?)",
-            (guild_id, iso_week, job, now.isoformat()),
-        )
-        return cursor.rowcount > 0
-
-
 async def set_cross_circle_groups(conn: aiosqlite.Connection, round_id: int, count: int | None) -> None:
     """Keep only how many groups of the round mixed circles (None: circles were not in use)."""
     await conn.execute("UPDATE rounds SET cross_circle_groups = ? WHERE id = ?", (count, round_id))

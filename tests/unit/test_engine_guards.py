@@ -480,23 +480,44 @@ def test_an_even_server_of_400_is_all_pairs_when_interests_cluster():
     assert all(len(g) == 2 for g in plan.groups)
 
 
+def boundary_server(seed: int) -> tuple[list[Candidate], dict[tuple[int, int], int]]:
+    """Timezones of three members each, neighbouring zones exactly 60, 61, 180, 181, 360, 361, 720, 721,
+    1,080, 1,260 or 1,380 minutes apart (the edges of the timezone score, straight and wrapped round the
+    clock), so that each zone's odd member is paired across an edge; some members without a timezone; and
+    an island of twelve who have all met each other, whom the greedy cannot pair, so that they are paired
+    at random at the end."""
+    rng = random.Random(seed)
+    gaps = [60, 61, 180, 181, 360, 361, 720, 721, 1080, 1260, 1380]
+    ids = iter(rng.sample(range(10**5, 10**9), 3 * 140 + 12 + 9))
+    people = []
+    offset = -720
+    for zone in range(140):
+        people += [
+            Candidate(
+                next(ids),
+                offset,
+                frozenset(rng.sample(THEMES, rng.randint(0, 3))),
+                -1,
+                frozenset(rng.sample([1, 2], rng.randint(0, 1))),
+            )
+            for _ in range(3)
+        ]
+        offset += gaps[zone % len(gaps)]
+    people += [Candidate(next(ids), None, frozenset(rng.sample(THEMES, 2))) for _ in range(9)]
+    island = [Candidate(next(ids), 10**5, frozenset({"theme-a"})) for _ in range(12)]
+    met = {pair_key(a.id, b.id): rng.randint(0, 9) for a, b in itertools.combinations(island, 2)}
+    people += island
+    rng.shuffle(people)
+    return people, met
+
+
 @pytest.mark.parametrize("mix", ["any", "across"])
-def test_the_local_search_starts_from_each_pairs_true_cost(monkeypatch, mix):
-    # The greedy hands the local search each pair's cost (from the score it was bucketed at, or computed for
-    # the pairs made at random at the end). A wrong one would make swaps that lower the score.
-    rng = random.Random(11)
-    people = [
-        Candidate(
-            i,
-            rng.choice([None, -300, 0, 45, 60, 540]),
-            frozenset(rng.sample(THEMES, rng.randint(0, 4))),
-            -1,
-            frozenset(rng.sample([1, 2, 3], rng.randint(0, 1))),
-        )
-        for i in rng.sample(range(10**5, 10**9), EXACT_LIMIT + 301)
-    ]
-    ids = [m.id for m in people]
-    met = {pair_key(*rng.sample(ids, 2)): rng.randint(0, 9) for _ in range(3000)}
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_local_search_starts_from_each_pairs_true_cost(monkeypatch, mix, seed):
+    # The greedy hands the local search each pair's cost: the score it bucketed the pair at (computed inline,
+    # across timezone edges too), or the cost of a pair made at random at the end. A wrong one would make
+    # swaps that lower the score, and would mean the greedy ranked that pair wrongly.
+    people, met = boundary_server(seed)
     seen = []
     real = pairing._improve
 
@@ -505,10 +526,26 @@ def test_the_local_search_starts_from_each_pairs_true_cost(monkeypatch, mix):
         return real(pairs, pair_costs, cost, *rest)
 
     monkeypatch.setattr(pairing, "_improve", spy)
-    plan_round(RoundInput(people, met, seed=4, mix=mix))
+    plan = plan_round(RoundInput(people, met, seed=seed, mix=mix))
+    check_placed_once(plan, people)
+    # ... and the repair swapped every one of those repeats with a clean pair elsewhere.
+    assert plan.repeats == 0 and plan.blocked == 0 and plan.sat_out == []
     (checked,) = seen
-    assert len(checked) >= (EXACT_LIMIT + 300) // 2 - 1
+    assert len(checked) == len(people) // 2
     assert all(true == given for true, given in checked)
+    # The island's members were paired with each other at the end (the greedy never pairs members who met).
+    assert any(true >= pairing.REPEAT for true, _ in checked)
+
+
+@pytest.mark.parametrize("mix", ["any", "across"])
+def test_the_repair_alone_undoes_the_repeats_the_greedy_leaves(monkeypatch, mix):
+    # Without the local search (whose swaps often undo them first), the repair step must swap each pair of
+    # the island's members, who have all met, with a clean pair elsewhere.
+    people, met = boundary_server(3)
+    monkeypatch.setattr(pairing, "IMPROVE_BUDGET", 0)
+    plan = plan_round(RoundInput(people, met, seed=5, mix=mix))
+    check_placed_once(plan, people)
+    assert plan.repeats == 0 and plan.blocked == 0 and plan.sat_out == []
 
 
 def test_the_engine_leaves_the_garbage_collector_as_it_found_it():

@@ -561,3 +561,12 @@ def test_the_engine_leaves_the_garbage_collector_as_it_found_it():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_history_keeps_each_pairs_latest_week_whatever_order_the_rounds_come_in():
+    rng = random.Random(4)
+    a, b, c = rng.sample(range(10**5, 10**9), 3)
+    rounds = [(12, [(b, a, c)]), (30, [(a, b)]), (7, [(c, a)]), (21, [(c, b)])]
+    expected = {pair_key(a, b): 30, pair_key(a, c): 12, pair_key(b, c): 21}
+    for order in itertools.permutations(rounds):
+        assert history_from_groups(order) == expected

@@ -172,7 +172,7 @@ def _plan_round(data: RoundInput) -> RoundPlan:
         ids = [i for i in ids if i != chosen]
     if size == 2:
         pairs, extra = _pairs(ids, costs, rng)
-        if odd_one and (extra or any(costs.pair(a, b) >= REPEAT for a, b in pairs)):
+        if odd_one and (extra or _repeats(pairs, costs)):
             # Setting this member aside left someone unpaired (a block) or forced a repeat: let the matching
             # choose the odd one among everyone instead, if that pairs more people or repeats less.
             everyone = sorted([*ids, *odd_one])
